@@ -1,0 +1,204 @@
+/**
+ * Linux epoll: Go's runtime/netpoll_epoll.go.
+ *
+ * Every descriptor is registered once, edge-triggered, for both directions
+ * (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET): no re-arming per wait. The 64-bit
+ * user word holds the tag (slot, generation) as two u32s. An eventfd,
+ * registered level-triggered, is the wake descriptor (netpollBreak).
+ *
+ * @module
+ */
+import { ErrnoError } from "../ffi/errors.ts";
+import { epollLibc, errno, ffi, libc, profile } from "../ffi/libc.ts";
+import { epollSymbols } from "../ffi/symbols.ts";
+import {
+  type Backend,
+  controlBytes,
+  ctlArg0,
+  modeR,
+  modeW,
+  type ReadySink,
+  wakeSlot,
+} from "./backend.ts";
+
+/** Events per epoll_wait, as in Go. */
+const maxEvents = 128;
+
+/** Go's conversion of a poll delay in ns to epoll_wait's timeout in ms. */
+export function epollWaitMs(delayNs: number): number {
+  if (delayNs < 0) return -1;
+  if (delayNs === 0) return 0;
+  if (delayNs < 1e6) return 1; // under 1 ms: wait 1 ms rather than spin
+  if (delayNs < 1e15) return Math.floor(delayNs / 1e6);
+  return 1e9; // an arbitrary cap, ~11.5 days, as in Go
+}
+
+/** Creates the epoll backend (netpollinit). Throws ErrnoError if the kernel refuses. */
+export function createEpollBackend(): Backend {
+  const sys = epollLibc;
+  const ep = profile.epoll;
+  if (sys === undefined || ep === undefined) throw new Error(`netpoll: no epoll on ${profile.key}`);
+  const { layout, consts: k } = ep;
+  const { EINTR, EAGAIN } = profile.errno as Record<string, number>;
+
+  const shared = new SharedArrayBuffer(controlBytes + maxEvents * layout.size);
+  const ctl = new Int32Array(shared, 0, controlBytes / 4);
+  // The event array read as u32 words: events at word 0 of each entry, the
+  // tag at dataOffset/4 (slot) and the word after it (gen). dataOffset is 4
+  // or 8, so every field is u32-aligned even in the packed x86_64 layout.
+  const words = new Uint32Array(shared, controlBytes);
+  const stride = layout.size / 4;
+  const dataWord = layout.dataOffset / 4;
+  const eventsView = new Uint8Array(shared, controlBytes); // kept: its pointer is held
+  const eventsPtr = ffi.ptrOf(eventsView);
+
+  const epfd = sys.epoll_create1(k.EPOLL_CLOEXEC);
+  if (epfd < 0) throw new ErrnoError("epoll_create1", errno());
+  const wakeFd = sys.eventfd(0, k.EFD_NONBLOCK | k.EFD_CLOEXEC);
+  if (wakeFd < 0) {
+    const e = errno();
+    libc.close(epfd);
+    throw new ErrnoError("eventfd", e);
+  }
+
+  // One epoll_event for epoll_ctl, reused (the main thread is the only caller).
+  const ctlEvent = new Uint8Array(16);
+  const ctlWords = new Uint32Array(ctlEvent.buffer);
+  function setCtlEvent(events: number, slot: number, gen: number): void {
+    ctlWords[0] = events;
+    ctlWords[dataWord] = slot;
+    ctlWords[dataWord + 1] = gen;
+  }
+
+  setCtlEvent(k.EPOLLIN, wakeSlot, 0);
+  if (sys.epoll_ctl(epfd, k.EPOLL_CTL_ADD, wakeFd, ctlEvent) < 0) {
+    const e = errno();
+    libc.close(wakeFd);
+    libc.close(epfd);
+    throw new ErrnoError("epoll_ctl", e, "registering the wake eventfd");
+  }
+
+  // wakeSig is Go's netpollWakeSig: 1 from the wake write until a blocking
+  // poll reads the eventfd. Only the main thread touches it (it decodes the
+  // poller thread's results), so it needs no atomics.
+  let wakeSig = 0;
+  const one = new BigUint64Array([1n]);
+  const drain = new Uint8Array(16);
+  const stats = { wakeWrites: 0 };
+
+  const readMask = k.EPOLLIN | k.EPOLLRDHUP | k.EPOLLHUP | k.EPOLLERR;
+  const writeMask = k.EPOLLOUT | k.EPOLLHUP | k.EPOLLERR;
+  // What prepareBlocking asked for, so completeBlocking can apply Go's EINTR rule.
+  let waitms = 0;
+
+  function decode(n: number, blocking: boolean, sink: ReadySink): number {
+    let delivered = 0;
+    for (let i = 0; i < n; i++) {
+      const base = i * stride;
+      const ev = words[base]!;
+      if (ev === 0) continue;
+      const slot = words[base + dataWord]!;
+      if (slot === wakeSlot) {
+        // A wake can be seen by a non-blocking poll; only a blocking poll
+        // consumes it, so a wake meant for the poller thread is not lost.
+        if (blocking) {
+          libc.read(wakeFd, drain, 8);
+          wakeSig = 0;
+        }
+        continue;
+      }
+      let mode = 0;
+      if ((ev & readMask) !== 0) mode += modeR;
+      if ((ev & writeMask) !== 0) mode += modeW;
+      if (mode !== 0) {
+        // Exactly EPOLLERR (no IN/OUT/HUP with it) marks the descriptor as failed.
+        sink(slot, words[base + dataWord + 1]!, mode, ev === k.EPOLLERR);
+        delivered++;
+      }
+    }
+    return delivered;
+  }
+
+  function fail(result: number, e: number): number {
+    if (result >= 0) return result;
+    // EINTR in a timed or non-blocking wait: return empty and let the caller
+    // recompute its delay (Go retries only an infinite wait; our caller polls again anyway).
+    if (e === EINTR) return 0;
+    throw new ErrnoError("epoll_wait", e);
+  }
+
+  const backend: Backend = {
+    name: "epoll",
+    shared,
+    libPath: profile.libc,
+    errnoSymbol: profile.errnoSymbol,
+    openSyscall: "epoll_ctl",
+    stats,
+    blockingCall: {
+      symbol: "epoll_wait",
+      spec: epollSymbols.epoll_wait,
+      argv: [
+        { kind: "ctl", index: ctlArg0 },
+        { kind: "ptr", offset: controlBytes },
+        { kind: "int", value: maxEvents },
+        { kind: "ctl", index: ctlArg0 + 1 },
+      ],
+    },
+    open(fd, slot, gen) {
+      setCtlEvent(k.EPOLLIN | k.EPOLLOUT | k.EPOLLRDHUP | k.EPOLLET, slot, gen);
+      return sys.epoll_ctl(epfd, k.EPOLL_CTL_ADD, fd, ctlEvent) < 0 ? errno() : 0;
+    },
+    close(fd) {
+      return sys.epoll_ctl(epfd, k.EPOLL_CTL_DEL, fd, ctlEvent) < 0 ? errno() : 0;
+    },
+    arm() {
+      // Edge-triggered and registered for both directions at open: nothing to do.
+    },
+    pollInline(sink) {
+      for (;;) {
+        const n = sys.epoll_wait(epfd, eventsPtr, maxEvents, 0);
+        if (n >= 0) return decode(n, false, sink);
+        const e = errno();
+        if (e !== EINTR) throw new ErrnoError("epoll_wait", e);
+      }
+    },
+    prepareBlocking(delayNs) {
+      waitms = epollWaitMs(delayNs);
+      ctl[ctlArg0] = epfd;
+      ctl[ctlArg0 + 1] = waitms;
+    },
+    completeBlocking(result, e, sink) {
+      const n = fail(result, e);
+      return decode(n, waitms !== 0, sink);
+    },
+    pollHere(delayNs, sink) {
+      backend.prepareBlocking(delayNs);
+      const r = sys.epoll_wait(epfd, eventsPtr, maxEvents, waitms);
+      return backend.completeBlocking(r, r < 0 ? errno() : 0, sink);
+    },
+    wake() {
+      if (wakeSig !== 0) return;
+      wakeSig = 1;
+      for (;;) {
+        const n = libc.write(wakeFd, one, 8);
+        if (n === 8) {
+          stats.wakeWrites++;
+          return;
+        }
+        const e = errno();
+        if (e === EINTR) continue;
+        // EAGAIN: the counter is saturated, so a wake is already pending.
+        if (e === EAGAIN) return;
+        throw new ErrnoError("write", e, "netpollBreak on the wake eventfd");
+      }
+    },
+    isPollDescriptor(fd) {
+      return fd === epfd || fd === wakeFd;
+    },
+    destroy() {
+      libc.close(wakeFd);
+      libc.close(epfd);
+    },
+  };
+  return backend;
+}

@@ -1,0 +1,185 @@
+/**
+ * The poll loop: who polls, when, and on which thread (Go's findrunnable and
+ * sysmon, for one JS thread).
+ *
+ * - While parked waiters exist and the main thread keeps finding events, it
+ *   polls inline (netpoll(0), ~1.6 µs) from a setImmediate, i.e. after the
+ *   promise continuations of the previous batch have run, as a running M
+ *   polls before going idle.
+ * - When an inline poll finds nothing and no deadline is due, the main thread
+ *   is idle: it hands netpoll(delay) to the poller thread, with delay = time
+ *   to the earliest deadline, and awaits the result (a thread hop, ~5-15 µs).
+ * - An earlier deadline while the thread is blocked wakes it (wakeNetPoller).
+ * - Keep-alive follows Go's netpollWaiters: the thread is ref'd while any
+ *   waiter is parked and unref'd at zero, so a process holding descriptors
+ *   but waiting on none exits by itself.
+ *
+ * Every piece of poller state is owned by the main thread; the poller thread
+ * touches only the shared event buffer and the control words, and only while
+ * a request is outstanding (poller_thread.ts).
+ *
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import type { Backend, ReadySink } from "../backends/backend.ts";
+import { PollCache } from "./pollcache.ts";
+import { PollerThread } from "./poller_thread.ts";
+import { nanotime, TimerHeap } from "./timers.ts";
+
+const Idle = 0; // nothing scheduled; the next park kicks the loop
+const Scheduled = 1; // an inline poll is queued with setImmediate
+const Running = 2; // processing a poll's results
+const Blocking = 3; // the poller thread is making the blocking call
+
+/** Counters a test or benchmark can read (see netpollStats). */
+export interface PollerStats {
+  /** netpoll(0) calls made on the main thread. */
+  inlinePolls: number;
+  /** Blocking calls handed to the poller thread (thread hops). */
+  blockingPolls: number;
+  /** Readiness events delivered to pollDescs (before the stale-tag check). */
+  events: number;
+  /** Deadline timers fired. */
+  timersFired: number;
+}
+
+/** One isolate's poller: backend, slot table, timers, waiters and the loop. */
+export class Poller {
+  readonly backend: Backend;
+  readonly cache: PollCache = new PollCache();
+  readonly timers: TimerHeap = new TimerHeap();
+  readonly stats: PollerStats = { inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0 };
+  /** Go's netpollWaiters: parked waiters. Drives keep-alive. */
+  waiters = 0;
+  /** Set when the poller thread failed; every wait then reports NotPollable. */
+  fatal: Error | null = null;
+
+  #state = Idle;
+  #thread: PollerThread | null = null;
+  /** When the outstanding blocking call returns at the latest (Go's sched.pollUntil); Infinity = never. */
+  #pollUntil = Infinity;
+  readonly #sink: ReadySink;
+  readonly #onFatal: (e: Error) => void;
+
+  constructor(backend: Backend, sink: ReadySink, onFatal: (e: Error) => void) {
+    this.backend = backend;
+    this.#sink = (slot, gen, mode, err) => {
+      this.stats.events++;
+      sink(slot, gen, mode, err);
+    };
+    this.#onFatal = onFatal;
+  }
+
+  /** A waiter parked (netpollblockcommit). */
+  parked(): void {
+    if (this.waiters++ === 0) this.#thread?.ref();
+    if (this.#state === Idle) this.#schedule();
+  }
+
+  /** A parked waiter was made runnable (netpollgoready). */
+  unparked(): void {
+    if (--this.waiters === 0) this.#thread?.unref();
+  }
+
+  /** A deadline was armed at `when` (wakeNetPoller): wake a blocked poll that would sleep past it. */
+  timerArmed(when: number): void {
+    if (this.#state === Blocking && when < this.#pollUntil) this.backend.wake();
+  }
+
+  /** Stops the poller thread and closes the backend. The caller checks nothing is open. */
+  async shutdown(): Promise<void> {
+    const t = this.#thread;
+    this.#thread = null;
+    if (t !== null) await t.stop();
+    this.backend.destroy();
+    this.#state = Idle;
+  }
+
+  #schedule(): void {
+    this.#state = Scheduled;
+    setImmediate(this.#run);
+  }
+
+  readonly #run = (): void => {
+    this.#state = Running;
+    this.stats.inlinePolls++;
+    let n = 0;
+    try {
+      n = this.backend.pollInline(this.#sink);
+    } catch (e) {
+      this.#fail(e);
+      return;
+    }
+    n += this.#fireTimers();
+    this.#next(n);
+  };
+
+  #fireTimers(): number {
+    if (this.timers.size === 0) return 0;
+    const n = this.timers.runDue(nanotime());
+    this.stats.timersFired += n;
+    return n;
+  }
+
+  /** After a batch: stop if nobody waits, poll again if it found work, else block. */
+  #next(found: number): void {
+    if (this.waiters === 0 || this.fatal !== null) {
+      this.#state = Idle;
+    } else if (found > 0) {
+      this.#schedule();
+    } else {
+      this.#block();
+    }
+  }
+
+  #block(): void {
+    const now = nanotime();
+    const next = this.timers.earliest();
+    if (next <= now) {
+      this.#schedule();
+      return;
+    }
+    const delay = next === Infinity ? -1 : next - now;
+    this.backend.prepareBlocking(delay);
+    this.#pollUntil = next;
+    const t = this.#thread ?? this.#startThread();
+    this.#state = Blocking;
+    this.stats.blockingPolls++;
+    const p = t.request();
+    if (p === undefined) this.#blockDone();
+    else p.then(this.#blockDone);
+  }
+
+  readonly #blockDone = (): void => {
+    const t = this.#thread;
+    if (t === null) return; // shut down while blocked
+    this.#state = Running;
+    this.#pollUntil = Infinity;
+    const [result, errno] = t.take();
+    let n = 0;
+    try {
+      n = this.backend.completeBlocking(result, errno, this.#sink);
+    } catch (e) {
+      this.#fail(e);
+      return;
+    }
+    n += this.#fireTimers();
+    // Like an M back from a blocking netpoll: run what became ready, then
+    // poll inline again before going back to sleep.
+    this.#next(n === 0 ? 1 : n);
+  };
+
+  #startThread(): PollerThread {
+    const t = new PollerThread(this.backend, (e) => this.#fail(e));
+    if (this.waiters > 0) t.ref();
+    this.#thread = t;
+    return t;
+  }
+
+  #fail(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.fatal = err;
+    this.#state = Idle;
+    this.#onFatal(err);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The bound libc for this process's main thread: detects the runtime, loads
+ * its binder, binds the symbol groups the profile needs and caches the errno
+ * cell. Importing this module on a runtime without FFI fails with a clear error.
+ *
+ * @module
+ */
+import { setErrnoNames } from "./errors.ts";
+import { currentProfile, type Profile } from "./profile.ts";
+import { commonSymbols, epollSymbols, socketSymbols } from "./symbols.ts";
+import type { Bound, RuntimeFFI } from "./types.ts";
+
+async function loadRuntimeFFI(): Promise<RuntimeFFI> {
+  const g = globalThis as { Bun?: unknown; Deno?: { dlopen?: unknown } };
+  if (g.Bun !== undefined) return (await import("./bind_bun.ts")).bunFFI;
+  if (typeof g.Deno?.dlopen === "function") return (await import("./bind_deno.ts")).denoFFI;
+  throw new Error(
+    "netpoll: this runtime has no FFI. netpoll runs on Bun (>= 1.1) and on Deno (>= 2, with --allow-ffi).",
+  );
+}
+
+/** The runtime's FFI binder. */
+export const ffi: RuntimeFFI = await loadRuntimeFFI();
+
+/** The platform profile in force. */
+export const profile: Profile = currentProfile();
+setErrnoNames(profile.errno);
+
+function open<T extends Parameters<RuntimeFFI["open"]>[1]>(table: T): Bound<T> {
+  try {
+    return ffi.open(profile.libc, table);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const hint = ffi.runtime === "deno" && /ffi|permission|capab/i.test(why)
+      ? " (Deno needs --allow-ffi)"
+      : "";
+    throw new Error(`netpoll: cannot bind ${profile.libc}${hint}: ${why}`, { cause: e });
+  }
+}
+
+/** Calls available on every supported OS. */
+export const libc: Bound<typeof commonSymbols & typeof socketSymbols> = open({
+  ...commonSymbols,
+  ...socketSymbols,
+});
+
+/** epoll calls; bound only on a profile whose backend is epoll. */
+export const epollLibc: Bound<typeof epollSymbols> | undefined = profile.backend === "epoll"
+  ? open(epollSymbols)
+  : undefined;
+
+const errnoAccessor = open({ [profile.errnoSymbol]: { args: [], ret: "ptr" } } as const);
+const errnoCellPtr = errnoAccessor[profile.errnoSymbol]!();
+if (errnoCellPtr === null) throw new Error(`netpoll: ${profile.errnoSymbol}() returned NULL`);
+// The accessor's result is per thread and stable for the thread's life, so
+// one view serves every read on this (the main) thread: ~5 ns a read.
+const errnoCell = ffi.int32At(errnoCellPtr);
+
+/** The calling (main) thread's errno. Read it right after the failing call. */
+export function errno(): number {
+  return errnoCell[0]!;
+}
+
+/** Sets errno (tests use it to prove a read is fresh). */
+export function setErrno(v: number): void {
+  errnoCell[0] = v;
+}

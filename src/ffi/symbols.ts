@@ -1,0 +1,53 @@
+/**
+ * The libc symbol table: every function the library calls, declared once.
+ * Grouped by what needs them, so a profile binds only the groups its OS has.
+ *
+ * Results that C declares `ssize_t` are bound as `i32`: every length this
+ * library passes is at most {@linkcode maxIO} (< 2^31), so the low 32 bits of
+ * the result are the whole value, and -1 stays -1. That keeps Deno from
+ * returning a BigInt per call.
+ *
+ * @module
+ */
+import type { SymbolSpec } from "./types.ts";
+
+/** The largest byte count passed to one read/write/send/recv (1 GiB), so results fit in i32. */
+export const maxIO = 1 << 30;
+
+/** Calls every backend and the FD layer need. */
+export const commonSymbols = {
+  close: { args: ["i32"], ret: "i32" },
+  read: { args: ["i32", "buf", "usize"], ret: "i32" },
+  write: { args: ["i32", "buf", "usize"], ret: "i32" },
+  pipe2: { args: ["buf", "i32"], ret: "i32" },
+  open: { args: ["buf", "i32"], ret: "i32" },
+  // Declared with the one int argument we pass (F_GETFL/F_SETFL): on the
+  // SysV x86_64 and AAPCS64 Linux ABIs an int in a variadic slot travels
+  // in the same register as a fixed one.
+  fcntl: { args: ["i32", "i32", "i32"], ret: "i32" },
+} as const satisfies Record<string, SymbolSpec>;
+
+/** Linux epoll and eventfd. */
+export const epollSymbols = {
+  epoll_create1: { args: ["i32"], ret: "i32" },
+  epoll_ctl: { args: ["i32", "i32", "i32", "buf"], ret: "i32" },
+  epoll_wait: { args: ["i32", "ptr", "i32", "i32"], ret: "i32" },
+  eventfd: { args: ["u32", "i32"], ret: "i32" },
+} as const satisfies Record<string, SymbolSpec>;
+
+/** BSD sockets, for the net layer. */
+export const socketSymbols = {
+  socket: { args: ["i32", "i32", "i32"], ret: "i32" },
+  socketpair: { args: ["i32", "i32", "i32", "buf"], ret: "i32" },
+  bind: { args: ["i32", "buf", "u32"], ret: "i32" },
+  listen: { args: ["i32", "i32"], ret: "i32" },
+  accept4: { args: ["i32", "buf", "buf", "i32"], ret: "i32" },
+  connect: { args: ["i32", "buf", "u32"], ret: "i32" },
+  getsockopt: { args: ["i32", "i32", "i32", "buf", "buf"], ret: "i32" },
+  setsockopt: { args: ["i32", "i32", "i32", "buf", "u32"], ret: "i32" },
+  getsockname: { args: ["i32", "buf", "buf"], ret: "i32" },
+  getpeername: { args: ["i32", "buf", "buf"], ret: "i32" },
+  shutdown: { args: ["i32", "i32"], ret: "i32" },
+  send: { args: ["i32", "buf", "usize", "i32"], ret: "i32" },
+  recv: { args: ["i32", "buf", "usize", "i32"], ret: "i32" },
+} as const satisfies Record<string, SymbolSpec>;
