@@ -3,42 +3,45 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { ErrnoError } from "../src/ffi/errors.ts";
-import { epollLibc, errno, libc, profile } from "../src/ffi/libc.ts";
+import { epollLibc, errnoCell, libc, profile } from "../src/ffi/libc.ts";
 
 /** "bun" or "deno". */
 export const runtime: "bun" | "deno" = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 
 const { O_NONBLOCK, O_CLOEXEC, AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK, SOCK_CLOEXEC } = profile.sock;
 
-function check(call: string, r: number): number {
-  if (r < 0) throw new ErrnoError(call, errno());
+// errno is passed in, read in the caller's argument list right after the
+// call: reading it inside this function would come after a function entry,
+// where the engine may have overwritten it (see errnoCell in src/ffi/libc.ts).
+function check(call: string, r: number, errno: number): number {
+  if (r < 0) throw new ErrnoError(call, errno);
   return r;
 }
 
 /** A non-blocking pipe: [read end, write end]. */
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);
-  check("pipe2", libc.pipe2(fds, O_NONBLOCK | O_CLOEXEC));
+  check("pipe2", libc.pipe2(fds, O_NONBLOCK | O_CLOEXEC), errnoCell[0]!);
   return [fds[0]!, fds[1]!];
 }
 
 /** A non-blocking Unix stream socketpair. */
 export function socketpair(): [number, number] {
   const fds = new Int32Array(2);
-  check("socketpair", libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds));
+  check("socketpair", libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), errnoCell[0]!);
   return [fds[0]!, fds[1]!];
 }
 
 /** A non-blocking eventfd. */
 export function eventfd(): number {
   const k = profile.epoll!.consts;
-  return check("eventfd", epollLibc!.eventfd(0, k.EFD_NONBLOCK | k.EFD_CLOEXEC));
+  return check("eventfd", epollLibc!.eventfd(0, k.EFD_NONBLOCK | k.EFD_CLOEXEC), errnoCell[0]!);
 }
 
 /** Writes all of `bytes` (small writes to an empty pipe/socket never block). */
 export function put(fd: number, bytes: Uint8Array | number[] = [1]): void {
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  if (check("write", libc.write(fd, b, b.length)) !== b.length) throw new Error("short write");
+  if (check("write", libc.write(fd, b, b.length), errnoCell[0]!) !== b.length) throw new Error("short write");
 }
 
 /** Adds 1 to an eventfd's counter. */
@@ -51,7 +54,7 @@ export function take(fd: number, n = 4096): Uint8Array | null {
   const b = new Uint8Array(n);
   const r = libc.read(fd, b, n);
   if (r < 0) {
-    const e = errno();
+    const e = errnoCell[0]!;
     if (e === profile.errno.EAGAIN) return null;
     throw new ErrnoError("read", e);
   }
@@ -60,12 +63,12 @@ export function take(fd: number, n = 4096): Uint8Array | null {
 
 /** Closes fds. */
 export function closeAll(...fds: number[]): void {
-  for (const fd of fds) check("close", libc.close(fd));
+  for (const fd of fds) check("close", libc.close(fd), errnoCell[0]!);
 }
 
 /** Opens a regular file read-only (for the "not pollable" cases). */
 export function openRegularFile(path: string): number {
-  return check("open", libc.open(new TextEncoder().encode(`${path}\0`), O_CLOEXEC));
+  return check("open", libc.open(new TextEncoder().encode(`${path}\0`), O_CLOEXEC), errnoCell[0]!);
 }
 
 /** Runs a fixture script under the current runtime; resolves with its exit code, output and wall time. */

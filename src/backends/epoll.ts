@@ -9,7 +9,7 @@
  * @module
  */
 import { ErrnoError } from "../ffi/errors.ts";
-import { epollLibc, errno, ffi, libc, profile } from "../ffi/libc.ts";
+import { epollLibc, errnoCell, ffi, libc, profile } from "../ffi/libc.ts";
 import { epollSymbols } from "../ffi/symbols.ts";
 import {
   type Backend,
@@ -53,10 +53,10 @@ export function createEpollBackend(): Backend {
   const eventsPtr = ffi.ptrOf(eventsView);
 
   const epfd = sys.epoll_create1(k.EPOLL_CLOEXEC);
-  if (epfd < 0) throw new ErrnoError("epoll_create1", errno());
+  if (epfd < 0) throw new ErrnoError("epoll_create1", errnoCell[0]!);
   const wakeFd = sys.eventfd(0, k.EFD_NONBLOCK | k.EFD_CLOEXEC);
   if (wakeFd < 0) {
-    const e = errno();
+    const e = errnoCell[0]!;
     libc.close(epfd);
     throw new ErrnoError("eventfd", e);
   }
@@ -72,7 +72,7 @@ export function createEpollBackend(): Backend {
 
   setCtlEvent(k.EPOLLIN, wakeSlot, 0);
   if (sys.epoll_ctl(epfd, k.EPOLL_CTL_ADD, wakeFd, ctlEvent) < 0) {
-    const e = errno();
+    const e = errnoCell[0]!;
     libc.close(wakeFd);
     libc.close(epfd);
     throw new ErrnoError("epoll_ctl", e, "registering the wake eventfd");
@@ -146,10 +146,10 @@ export function createEpollBackend(): Backend {
     },
     open(fd, slot, gen) {
       setCtlEvent(k.EPOLLIN | k.EPOLLOUT | k.EPOLLRDHUP | k.EPOLLET, slot, gen);
-      return sys.epoll_ctl(epfd, k.EPOLL_CTL_ADD, fd, ctlEvent) < 0 ? errno() : 0;
+      return sys.epoll_ctl(epfd, k.EPOLL_CTL_ADD, fd, ctlEvent) < 0 ? errnoCell[0]! : 0;
     },
     close(fd) {
-      return sys.epoll_ctl(epfd, k.EPOLL_CTL_DEL, fd, ctlEvent) < 0 ? errno() : 0;
+      return sys.epoll_ctl(epfd, k.EPOLL_CTL_DEL, fd, ctlEvent) < 0 ? errnoCell[0]! : 0;
     },
     arm() {
       // Edge-triggered and registered for both directions at open: nothing to do.
@@ -158,7 +158,7 @@ export function createEpollBackend(): Backend {
       for (;;) {
         const n = sys.epoll_wait(epfd, eventsPtr, maxEvents, 0);
         if (n >= 0) return decode(n, false, sink);
-        const e = errno();
+        const e = errnoCell[0]!;
         if (e !== EINTR) throw new ErrnoError("epoll_wait", e);
       }
     },
@@ -174,7 +174,7 @@ export function createEpollBackend(): Backend {
     pollHere(delayNs, sink) {
       backend.prepareBlocking(delayNs);
       const r = sys.epoll_wait(epfd, eventsPtr, maxEvents, waitms);
-      return backend.completeBlocking(r, r < 0 ? errno() : 0, sink);
+      return backend.completeBlocking(r, r < 0 ? errnoCell[0]! : 0, sink);
     },
     wake() {
       if (wakeSig !== 0) return;
@@ -185,7 +185,7 @@ export function createEpollBackend(): Backend {
           stats.wakeWrites++;
           return;
         }
-        const e = errno();
+        const e = errnoCell[0]!;
         if (e === EINTR) continue;
         // EAGAIN: the counter is saturated, so a wake is already pending.
         if (e === EAGAIN) return;

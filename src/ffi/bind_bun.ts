@@ -28,6 +28,13 @@ function declare(table: Record<string, SymbolSpec>): Record<string, FFIFunction>
   return out;
 }
 
+// Bun's ptr() of an empty or detached view *returns* a TypeError (RUNTIME-FACTS.md).
+function bunPtr(view: ArrayBufferView): number {
+  const p: unknown = ffi.ptr(view as Uint8Array);
+  if (typeof p !== "number") throw new TypeError("ptrOf: the view is empty or detached");
+  return p;
+}
+
 /** The {@linkcode RuntimeFFI} for Bun. */
 export const bunFFI: RuntimeFFI = {
   runtime: "bun",
@@ -35,10 +42,10 @@ export const bunFFI: RuntimeFFI = {
     return ffi.dlopen(path, declare(table)).symbols as unknown as Bound<T>;
   },
   ptrOf(view: ArrayBufferView): Pointer {
-    return ffi.ptr(view) as unknown as Pointer;
+    return bunPtr(view) as unknown as Pointer;
   },
   addressOf(view: ArrayBufferView): bigint {
-    return BigInt(ffi.ptr(view));
+    return BigInt(bunPtr(view));
   },
   int32At(p: Pointer): Int32Array {
     return new Int32Array(ffi.toArrayBuffer(p as unknown as BunPointer, 0, 4));

@@ -1,0 +1,89 @@
+// Runs the whole suite: `bun test` on Bun, vitest on Deno, then the
+// type-checks. Every step runs even if an earlier one failed, so one run
+// shows everything. Ends with the line CI reads, "N passed, N failed, N skipped",
+// summed from the runners' own reports (JUnit from Bun, JSON from vitest),
+// and exits non-zero on any failure. Plain Node, so it runs before anything else works.
+//
+//   node scripts/test.mjs            everything
+//   node scripts/test.mjs bun        one step: bun | deno | typecheck
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const out = join(root, ".cache", "results");
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+/** @param {string} cmd @param {string[]} args */
+function run(cmd, args) {
+  console.log(`\n$ ${[cmd.replace(root, ""), ...args].join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit" });
+  if (r.error) console.error(r.error.message);
+  return r.status ?? 1;
+}
+
+/** Counts from a report file; a missing report counts the step as one failure. */
+function counts(step, file, parse, status) {
+  if (!existsSync(file)) return { step, passed: 0, failed: 1, skipped: 0, note: "no report (runner crashed?)" };
+  const c = parse(readFileSync(file, "utf8"));
+  // A runner that failed without failing a test (a load error) still fails the run.
+  if (status !== 0 && c.failed === 0) c.failed = 1;
+  return { step, ...c };
+}
+
+const steps = {
+  bun() {
+    const file = join(out, "bun.xml");
+    const status = run(bin("bun"), ["test", "--reporter=junit", `--reporter-outfile=${file}`]);
+    return counts("bun test", file, (xml) => {
+      const m = /<testsuites[^>]*\btests="(\d+)"[^>]*\bfailures="(\d+)"[^>]*\bskipped="(\d+)"/.exec(xml);
+      if (!m) return { passed: 0, failed: 1, skipped: 0 };
+      const [t, f, s] = m.slice(1).map(Number);
+      return { passed: t - f - s, failed: f, skipped: s };
+    }, status);
+  },
+  deno() {
+    const file = join(out, "deno.json");
+    const status = run(bin("deno"), [
+      "run", "-A", "node_modules/vitest/vitest.mjs", "run",
+      "--reporter=default", "--reporter=json", `--outputFile.json=${file}`,
+    ]);
+    return counts("vitest on deno", file, (json) => {
+      const j = JSON.parse(json);
+      return {
+        passed: j.numPassedTests,
+        failed: j.numFailedTests + (j.numFailedTestSuites ?? 0),
+        skipped: j.numPendingTests + j.numTodoTests,
+      };
+    }, status);
+  },
+  typecheck() {
+    mkdirSync(join(root, ".cache", "types"), { recursive: true });
+    const types = spawnSync(bin("deno"), ["types"], { cwd: root, encoding: "utf8" });
+    writeFileSync(join(root, ".cache", "types", "deno.d.ts"), types.stdout ?? "");
+    const a = run(bin("deno"), ["check", "src", "tests", "bench", "examples"].filter((d) => d === "check" || existsSync(join(root, d))));
+    const b = run(bin("tsc"), ["-p", "tsconfig.json"]);
+    console.log(`deno check: ${a === 0 ? "ok" : "FAILED"}; tsc: ${b === 0 ? "ok" : "FAILED"}`);
+    return { step: "type-check (deno check, tsc)", passed: (a === 0) + (b === 0), failed: (a !== 0) + (b !== 0), skipped: 0 };
+  },
+};
+
+const want = process.argv.slice(2);
+const chosen = want.length ? want : Object.keys(steps);
+const results = [];
+for (const name of chosen) {
+  if (!(name in steps)) {
+    console.error(`unknown step ${name}; steps: ${Object.keys(steps).join(", ")}`);
+    process.exit(2);
+  }
+  results.push(steps[name]());
+}
+console.log("\nsummary:");
+for (const r of results) {
+  console.log(`  ${r.step}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ""}`);
+}
+const sum = (k) => results.reduce((n, r) => n + r[k], 0);
+console.log(`${sum("passed")} passed, ${sum("failed")} failed, ${sum("skipped")} skipped`);
+process.exit(sum("failed") > 0 ? 1 : 0);

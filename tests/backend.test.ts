@@ -1,0 +1,80 @@
+// The epoll backend on its own: Go's delay rounding, the wake descriptor's
+// dedupe rule, and the event mode rules, on a private instance.
+import { describe, expect, test } from "vitest";
+import { modeR, modeRW, modeW } from "../src/backends/backend.ts";
+import { createEpollBackend, epollWaitMs } from "../src/backends/epoll.ts";
+import { closeAll, pipe, put, socketpair } from "./helpers.ts";
+
+describe("epoll backend", () => {
+  test("delay rounding follows Go: under 1 ms waits 1 ms, capped at 1e9 ms", () => {
+    expect(epollWaitMs(-1)).toBe(-1);
+    expect(epollWaitMs(0)).toBe(0);
+    expect(epollWaitMs(1)).toBe(1);
+    expect(epollWaitMs(999_999)).toBe(1);
+    expect(epollWaitMs(1e6)).toBe(1);
+    expect(epollWaitMs(2.5e6)).toBe(2);
+    expect(epollWaitMs(2e9)).toBe(2000);
+    expect(epollWaitMs(1e16)).toBe(1e9);
+  });
+
+  test("wakes are deduplicated until a blocking poll consumes one", () => {
+    const be = createEpollBackend();
+    const sink = () => {
+      throw new Error("no readiness expected");
+    };
+    be.wake();
+    be.wake();
+    be.wake();
+    expect(be.stats.wakeWrites).toBe(1);
+    // A non-blocking poll sees the wake but leaves it for the blocking poller.
+    expect(be.pollInline(sink)).toBe(0);
+    be.wake();
+    expect(be.stats.wakeWrites).toBe(1);
+    // A blocking poll returns at once (the wake is pending) and consumes it.
+    const t0 = performance.now();
+    expect(be.pollHere(10_000e6, sink)).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    be.wake();
+    expect(be.stats.wakeWrites).toBe(2);
+    be.destroy();
+  });
+
+  test("events carry their tag and Go's read/write modes", () => {
+    const be = createEpollBackend();
+    const [a, b] = socketpair();
+    const [r, w] = pipe();
+    expect(be.open(a, 7, 70)).toBe(0);
+    expect(be.open(r, 8, 80)).toBe(0);
+    const got: [number, number, number, boolean][] = [];
+    const sink = (slot: number, gen: number, mode: number, err: boolean) => void got.push([slot, gen, mode, err]);
+    // The socket is writable at registration; the pipe's read end is not ready.
+    be.pollInline(sink);
+    expect(got).toEqual([[7, 70, modeW, false]]);
+    got.length = 0;
+    put(b, [1]);
+    put(w, [1]);
+    be.pollInline(sink);
+    got.sort((x, y) => x[0] - y[0]);
+    // Edge-triggered: the socket reports IN with OUT still set; the pipe IN only.
+    expect(got.map((g) => g.slice(0, 2))).toEqual([[7, 70], [8, 80]]);
+    expect([modeR, modeRW]).toContain(got[0]![2]);
+    expect(got[1]![2]).toBe(modeR);
+    // Nothing new: edge-triggered means no repeat.
+    got.length = 0;
+    be.pollInline(sink);
+    expect(got).toEqual([]);
+    // EPOLLHUP wakes both directions (Go's masks), on a pipe as on a socket.
+    closeAll(w);
+    be.pollInline(sink);
+    expect(got).toEqual([[8, 80, modeRW, false]]);
+    got.length = 0;
+    closeAll(b);
+    be.pollInline(sink);
+    expect(got).toEqual([[7, 70, modeRW, false]]);
+    expect(be.close(a)).toBe(0);
+    expect(be.close(r)).toBe(0);
+    expect(be.close(r)).not.toBe(0); // already removed: ENOENT
+    closeAll(a, r);
+    be.destroy();
+  });
+});
