@@ -49,8 +49,10 @@ export class Poller {
   readonly cache: PollCache = new PollCache();
   readonly timers: TimerHeap = new TimerHeap();
   readonly stats: PollerStats = { inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0 };
-  /** Go's netpollWaiters: parked waiters. Drives keep-alive. */
+  /** Go's netpollWaiters: parked waiters. */
   waiters = 0;
+  /** Parked waiters on ref'd pollDescs: while > 0 the poller thread keeps the process alive. */
+  refWaiters = 0;
   /** Set when the poller thread failed; every wait then reports NotPollable. */
   fatal: Error | null = null;
 
@@ -70,15 +72,25 @@ export class Poller {
     this.#onFatal = onFatal;
   }
 
-  /** A waiter parked (netpollblockcommit). */
-  parked(): void {
-    if (this.waiters++ === 0) this.#thread?.ref();
+  /** A waiter parked (netpollblockcommit); `ref`: its pollDesc holds the process alive. */
+  parked(ref: boolean): void {
+    this.waiters++;
+    if (ref) this.refChanged(1);
     if (this.#state === Idle) this.#schedule();
   }
 
   /** A parked waiter was made runnable (netpollgoready). */
-  unparked(): void {
-    if (--this.waiters === 0) this.#thread?.unref();
+  unparked(ref: boolean): void {
+    this.waiters--;
+    if (ref) this.refChanged(-1);
+  }
+
+  /** `delta` parked waiters started (1) or stopped (-1) holding the process alive. */
+  refChanged(delta: number): void {
+    const before = this.refWaiters;
+    this.refWaiters += delta;
+    if (before === 0 && this.refWaiters > 0) this.#thread?.ref();
+    else if (before > 0 && this.refWaiters === 0) this.#thread?.unref();
   }
 
   /** A deadline was armed at `when` (wakeNetPoller): wake a blocked poll that would sleep past it. */
@@ -171,7 +183,7 @@ export class Poller {
 
   #startThread(): PollerThread {
     const t = new PollerThread(this.backend, (e) => this.#fail(e));
-    if (this.waiters > 0) t.ref();
+    if (this.refWaiters > 0) t.ref();
     this.#thread = t;
     return t;
   }

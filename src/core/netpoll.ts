@@ -97,7 +97,7 @@ function onFatal(e: Error): void {
     for (const mode of [modeR, modeW]) {
       const w = netpollunblock(pd, mode, false);
       if (w !== null) {
-        p.unparked();
+        p.unparked(pd.ref);
         w(PollCode.NotPollable);
       }
     }
@@ -344,6 +344,52 @@ export function isPollServerDescriptor(fd: number): boolean {
   return poller !== null && poller.backend.isPollDescriptor(fd);
 }
 
+// ---- additions for the FD layer (not in Go's runtime API) ----
+
+/**
+ * What a wait cancelled by {@linkcode pollCancelWait} resolves with. Not a
+ * PollCode: only the caller that cancelled sees it.
+ */
+export const pollCanceled = -1;
+
+/**
+ * Wakes the waiter parked in `mode`, if any, with {@linkcode pollCanceled},
+ * leaving the pollDesc as it was otherwise (no readiness consumed, no
+ * deadline touched). For per-operation AbortSignals, which Go does not have.
+ * Returns whether a waiter was woken.
+ */
+export function pollCancelWait(pdh: PollDesc, mode: WaitMode): boolean {
+  const pd = use("pollCancelWait", pdh);
+  const m = waitMode("pollCancelWait", mode);
+  let w: Wake | null = null;
+  if (m === modeR && pd.rg === pdParked) {
+    w = pd.rwake;
+    pd.rwake = null;
+    pd.rg = pdNil;
+  } else if (m === modeW && pd.wg === pdParked) {
+    w = pd.wwake;
+    pd.wwake = null;
+    pd.wg = pdNil;
+  }
+  if (w === null) return false;
+  poller!.unparked(pd.ref);
+  w(pollCanceled);
+  return true;
+}
+
+/**
+ * Whether waiters parked on `pd` keep the process alive (default true), as
+ * `ref()`/`unref()` on a Deno or Node socket. Takes effect for waiters
+ * already parked too.
+ */
+export function pollSetRef(pdh: PollDesc, ref: boolean): void {
+  const pd = use("pollSetRef", pdh);
+  if (pd.ref === ref) return;
+  pd.ref = ref;
+  const parked = (pd.rg === pdParked ? 1 : 0) + (pd.wg === pdParked ? 1 : 0);
+  if (parked > 0) poller!.refChanged(ref ? parked : -parked);
+}
+
 // ---- Go's internals ----
 
 /** The backend's sink: a tagged event, checked against the slot's generation, then netpollready. */
@@ -401,7 +447,7 @@ function netpollblock(pd: PollDescImpl, mode: number, waitio: boolean): Promise<
       pd.wwake = wake;
       pd.wwaitio = waitio;
     }
-    poller!.parked(); // netpollblockcommit: netpollWaiters++
+    poller!.parked(pd.ref); // netpollblockcommit: netpollWaiters++
   });
 }
 
@@ -464,7 +510,7 @@ function netpollgoready(pd: PollDescImpl, mode: number, w: Wake | null, ioready:
       return;
     }
   }
-  poller!.unparked(); // netpollWaiters--, after the waiter is made runnable (golang/go#61454)
+  poller!.unparked(pd.ref); // netpollWaiters--, after the waiter is made runnable (golang/go#61454)
   w(code);
 }
 
@@ -509,6 +555,8 @@ export interface NetpollStats {
   open: number;
   /** Parked waiters (Go's netpollWaiters). */
   waiters: number;
+  /** Parked waiters that hold the process alive (on ref'd pollDescs). */
+  refWaiters: number;
   /** Non-blocking polls made on the main thread. */
   inlinePolls: number;
   /** Blocking polls handed to the poller thread (thread hops). */
@@ -534,9 +582,9 @@ export interface NetpollStats {
 export function netpollStats(): NetpollStats {
   const p = poller;
   if (p === null) {
-    return { open: 0, waiters: 0, inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, wakeWrites: 0 };
+    return { open: 0, waiters: 0, refWaiters: 0, inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, wakeWrites: 0 };
   }
-  return { open: p.cache.open, waiters: p.waiters, ...p.stats, wakeWrites: p.backend.stats.wakeWrites };
+  return { open: p.cache.open, waiters: p.waiters, refWaiters: p.refWaiters, ...p.stats, wakeWrites: p.backend.stats.wakeWrites };
 }
 
 /**

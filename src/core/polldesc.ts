@@ -74,6 +74,8 @@ export class PollDescImpl implements PollDesc {
 
   /** Set by pollClose. A freed pollDesc is refused by every call. */
   freed = false;
+  /** Whether a waiter parked here holds the process alive (pollSetRef; default true). */
+  ref = true;
 
   /**
    * Go's atomicInfo: the bits netpollcheckerr reads. Written only by

@@ -21,6 +21,7 @@ export const commonSymbols = {
   write: { args: ["i32", "buf", "usize"], ret: "i32" },
   pipe2: { args: ["buf", "i32"], ret: "i32" },
   open: { args: ["buf", "i32"], ret: "i32" },
+  unlink: { args: ["buf"], ret: "i32" },
   // Declared with the one int argument we pass (F_GETFL/F_SETFL): on the
   // SysV x86_64 and AAPCS64 Linux ABIs an int in a variadic slot travels
   // in the same register as a fixed one.

@@ -1,0 +1,163 @@
+/**
+ * Conn: a connected stream socket shaped like `Deno.Conn`, with Go's
+ * deadlines and a per-operation AbortSignal.
+ *
+ * @module
+ */
+import { ErrnoError } from "../ffi/errors.ts";
+import { errnoCell, libc, profile } from "../ffi/libc.ts";
+import type { Deadline } from "./deadline.ts";
+import { ErrClosing } from "./errors.ts";
+import { type FD, type OpOptions } from "./fd.ts";
+import type { Addr } from "./sockaddr.ts";
+import { setIntOpt } from "./socket.ts";
+
+const k = profile.sock;
+
+/** Bytes a `readable` stream asks for per read. */
+const streamChunk = 64 * 1024;
+
+/**
+ * A connected TCP or Unix stream socket.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "../mod.ts";
+ * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
+ * await conn.write(new TextEncoder().encode("ping"));
+ * conn.setReadDeadline(Date.now() + 1000);
+ * const buf = new Uint8Array(1024);
+ * const n = await conn.read(buf); // null at end of stream
+ * conn.close();
+ * ```
+ */
+export class Conn implements Disposable {
+  /** This end's address. */
+  readonly localAddr: Addr;
+  /** The peer's address. */
+  readonly remoteAddr: Addr;
+  readonly #fd: FD;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /** @internal Made by connect() and Listener.accept(). */
+  constructor(fd: FD, localAddr: Addr, remoteAddr: Addr) {
+    this.#fd = fd;
+    this.localAddr = localAddr;
+    this.remoteAddr = remoteAddr;
+  }
+
+  /** The descriptor (valid until close). */
+  get fd(): number {
+    return this.#fd.sysfd;
+  }
+
+  /**
+   * Reads into `p`: the byte count, or null at end of stream. Rejects with
+   * ErrDeadlineExceeded past the read deadline, ErrClosing if the conn is
+   * closed meanwhile, the signal's reason if aborted, ErrnoError (ECONNRESET, ...).
+   */
+  async read(p: Uint8Array, opts?: OpOptions): Promise<number | null> {
+    const n = await this.#fd.read(p, opts);
+    return n === 0 && p.length > 0 ? null : n;
+  }
+
+  /** Writes all of `p`; resolves with p.length. A vanished peer is ErrnoError EPIPE or ECONNRESET, never a signal. */
+  write(p: Uint8Array, opts?: OpOptions): Promise<number> {
+    return this.#fd.write(p, opts);
+  }
+
+  /** Closes the conn; parked reads and writes reject with ErrClosing. A second close throws ErrClosing. */
+  close(): void {
+    this.#fd.close();
+  }
+
+  /** Settles once the descriptor is really closed (after in-flight operations returned). */
+  get closed(): Promise<void> {
+    return this.#fd.closed ?? Promise.reject(new ErrClosing("closed"));
+  }
+
+  /** Shuts down the sending side: the peer reads end of stream; this end can still read. */
+  closeWrite(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#fd.control("closeWrite", (s) => {
+        if (libc.shutdown(s, k.SHUT_WR) < 0) throw new ErrnoError("shutdown", errnoCell[0]!);
+      });
+      resolve();
+    });
+  }
+
+  /** Disables (default) or enables Nagle's algorithm (TCP only). */
+  setNoDelay(noDelay = true): void {
+    this.#fd.control("setNoDelay", (s) => setIntOpt(s, k.IPPROTO_TCP, k.TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY"));
+  }
+
+  /** Enables (default) or disables TCP keep-alive probes. */
+  setKeepAlive(keepAlive = true): void {
+    this.#fd.control("setKeepAlive", (s) => setIntOpt(s, k.SOL_SOCKET, k.SO_KEEPALIVE, keepAlive ? 1 : 0, "SO_KEEPALIVE"));
+  }
+
+  /** Sets both deadlines (a Date, epoch ms, or null to clear). */
+  setDeadline(t: Deadline): void {
+    this.#fd.setDeadline(t);
+  }
+
+  /** Sets the read deadline. */
+  setReadDeadline(t: Deadline): void {
+    this.#fd.setReadDeadline(t);
+  }
+
+  /** Sets the write deadline. */
+  setWriteDeadline(t: Deadline): void {
+    this.#fd.setWriteDeadline(t);
+  }
+
+  /** Parked operations on this conn keep the process alive (the default). */
+  ref(): void {
+    this.#fd.setRef(true);
+  }
+
+  /** Parked operations on this conn do not keep the process alive. */
+  unref(): void {
+    this.#fd.setRef(false);
+  }
+
+  /** The bytes the peer sends, as a web stream; cancelling it closes the conn. */
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= new ReadableStream<Uint8Array>({
+      pull: async (c) => {
+        const buf = new Uint8Array(streamChunk);
+        const n = await this.read(buf);
+        if (n === null) c.close();
+        else c.enqueue(buf.subarray(0, n));
+      },
+      cancel: () => this.#closeQuietly(),
+    }, { highWaterMark: 0 });
+    return this.#readable;
+  }
+
+  /** A web stream into the conn; each chunk is written whole before the next (backpressure). Closing it shuts down writing. */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        await this.write(chunk);
+      },
+      close: () => this.closeWrite(),
+      abort: () => this.#closeQuietly(),
+    });
+    return this.#writable;
+  }
+
+  #closeQuietly(): void {
+    try {
+      this.close();
+    } catch (e) {
+      if (!(e instanceof ErrClosing)) throw e;
+    }
+  }
+
+  /** Closes the conn (for `using`). */
+  [Symbol.dispose](): void {
+    this.#closeQuietly();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The errors an FD or socket operation fails with besides {@linkcode ErrnoError}:
+ * Go's `net.ErrClosed`, `os.ErrDeadlineExceeded` and `poll.ErrNotPollable`.
+ *
+ * @module
+ */
+
+/**
+ * The operation ran on, or was parked on, a descriptor that is closed or
+ * being closed (Go's "use of closed network connection").
+ *
+ * @example
+ * ```ts
+ * import { connect, ErrClosing } from "../mod.ts";
+ * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
+ * const reading = conn.read(new Uint8Array(1024));
+ * conn.close();
+ * await reading.catch((e) => console.log(e instanceof ErrClosing)); // true
+ * ```
+ */
+export class ErrClosing extends Error {
+  /** The operation that failed: "read", "write", "accept", ... */
+  readonly op: string;
+  constructor(op: string) {
+    super(`${op}: use of closed network connection`);
+    this.name = "ErrClosing";
+    this.op = op;
+  }
+}
+
+/**
+ * The operation's deadline passed (Go's `os.ErrDeadlineExceeded`, "i/o timeout").
+ * Clearing or extending the deadline lets I/O go on.
+ *
+ * @example
+ * ```ts
+ * import { connect, ErrDeadlineExceeded } from "../mod.ts";
+ * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
+ * conn.setReadDeadline(Date.now() + 100);
+ * await conn.read(new Uint8Array(1024)).catch((e) => console.log(e instanceof ErrDeadlineExceeded));
+ * ```
+ */
+export class ErrDeadlineExceeded extends Error {
+  /** The operation that timed out. */
+  readonly op: string;
+  constructor(op: string) {
+    super(`${op}: i/o timeout`);
+    this.name = "ErrDeadlineExceeded";
+    this.op = op;
+  }
+}
+
+/**
+ * The poller reported an error event on the descriptor, or the poller
+ * itself failed (Go's `ErrNotPollable`).
+ *
+ * @example
+ * ```ts
+ * import { ErrNotPollable } from "../mod.ts";
+ * const e = new ErrNotPollable("read");
+ * console.log(e.message); // "read: not pollable"
+ * ```
+ */
+export class ErrNotPollable extends Error {
+  /** The operation that failed. */
+  readonly op: string;
+  constructor(op: string) {
+    super(`${op}: not pollable`);
+    this.name = "ErrNotPollable";
+    this.op = op;
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * FD: Go's internal/poll.FD on the poller. A non-blocking descriptor whose
+ * reads and writes loop syscall → EAGAIN → pollWait → retry, with fdMutex
+ * serializing each direction and close waiting for operations in flight.
+ *
+ * @module
+ */
+import { ErrnoError } from "../ffi/errors.ts";
+import { errnoCell, libc, profile } from "../ffi/libc.ts";
+import { maxIO } from "../ffi/symbols.ts";
+import {
+  pollCanceled,
+  pollCancelWait,
+  pollClose,
+  PollCode,
+  type PollDesc,
+  pollOpen,
+  pollReset,
+  pollSetDeadline,
+  pollSetRef,
+  pollUnblock,
+  pollWait,
+  type WaitMode,
+} from "../core/netpoll.ts";
+import { type Deadline, deadlineToNs } from "./deadline.ts";
+import { ErrClosing, ErrDeadlineExceeded, ErrNotPollable } from "./errors.ts";
+import { FdMutex } from "./fdmutex.ts";
+
+const E = profile.errno as Readonly<Record<string, number>>;
+const EAGAIN = E.EAGAIN!;
+const EINTR = E.EINTR!;
+const ECONNABORTED = E.ECONNABORTED!;
+const { MSG_NOSIGNAL, SOCK_NONBLOCK, SOCK_CLOEXEC } = profile.sock;
+
+/** Options for one read or write. */
+export interface OpOptions {
+  /** Aborts this operation only: it rejects with the signal's reason; the FD stays usable. */
+  signal?: AbortSignal;
+}
+
+/** How an FD was made. */
+export interface FDOptions {
+  /** close() closes the descriptor too (false for foreign fds from {@linkcode watch}). */
+  owned: boolean;
+  /** Writes use send(MSG_NOSIGNAL), so a vanished peer is EPIPE and never SIGPIPE. */
+  socket: boolean;
+}
+
+function pollError(op: string, code: number, signal?: AbortSignal): unknown {
+  switch (code) {
+    case PollCode.Closing:
+      return new ErrClosing(op);
+    case PollCode.Timeout:
+      return new ErrDeadlineExceeded(op);
+    case pollCanceled:
+      return signal?.reason ?? new DOMException("The operation was aborted", "AbortError");
+    default:
+      return new ErrNotPollable(op);
+  }
+}
+
+/**
+ * A non-blocking descriptor on the poller.
+ *
+ * @example
+ * ```ts
+ * import { FD } from "./fd.ts";
+ * declare const sock: number; // a non-blocking socket
+ * const fd = FD.open(sock, { owned: true, socket: true });
+ * const buf = new Uint8Array(4096);
+ * const n = await fd.read(buf); // 0 at end of stream
+ * await fd.write(buf.subarray(0, n)); // writes all of it
+ * fd.close();
+ * ```
+ */
+export class FD {
+  /** The descriptor. Valid until `closed` settles. */
+  readonly sysfd: number;
+  readonly #pd: PollDesc;
+  readonly #mu = new FdMutex();
+  readonly #owned: boolean;
+  readonly #socket: boolean;
+  #closed: Promise<void> | null = null;
+
+  private constructor(sysfd: number, pd: PollDesc, opts: FDOptions) {
+    this.sysfd = sysfd;
+    this.#pd = pd;
+    this.#owned = opts.owned;
+    this.#socket = opts.socket;
+  }
+
+  /** Puts `sysfd` (already non-blocking) on the poller. Throws ErrnoError (EPERM for a regular file, EBADF). */
+  static open(sysfd: number, opts: FDOptions): FD {
+    return new FD(sysfd, pollOpen(sysfd), opts);
+  }
+
+  /** Settles when close has finished: the descriptor is closed (if owned) and deregistered. */
+  get closed(): Promise<void> | null {
+    return this.#closed;
+  }
+
+  /** Waits for readiness in `mode`, honouring deadlines and `signal`. Throws the matching error. */
+  async #wait(op: string, mode: WaitMode, signal: AbortSignal | undefined): Promise<void> {
+    let onAbort: (() => void) | undefined;
+    if (signal !== undefined) {
+      if (signal.aborted) throw signal.reason;
+      onAbort = () => pollCancelWait(this.#pd, mode);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    try {
+      const code = await pollWait(this.#pd, mode);
+      if (code !== PollCode.None) throw pollError(op, code, signal);
+    } finally {
+      if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #prepare(op: string, mode: WaitMode): void {
+    const code = pollReset(this.#pd, mode);
+    if (code !== PollCode.None) throw pollError(op, code);
+  }
+
+  /**
+   * Reads into `p`: the bytes read, 0 at end of stream (or for an empty `p`).
+   * A second concurrent read waits its turn.
+   */
+  async read(p: Uint8Array, opts?: OpOptions): Promise<number> {
+    const signal = opts?.signal;
+    if (signal?.aborted) throw signal.reason;
+    const locked = this.#mu.lock(true, "read");
+    if (locked !== undefined) await locked;
+    try {
+      this.#prepare("read", "r");
+      if (p.length === 0) return 0;
+      const len = p.length < maxIO ? p.length : maxIO;
+      for (;;) {
+        const n = libc.read(this.sysfd, p, len);
+        if (n >= 0) return n;
+        const e = errnoCell[0]!;
+        if (e === EAGAIN) await this.#wait("read", "r", signal);
+        else if (e !== EINTR) throw new ErrnoError("read", e);
+      }
+    } finally {
+      this.#mu.unlock(true);
+    }
+  }
+
+  /** Writes all of `p` (Go semantics), parking while the kernel buffer is full. Returns p.length. */
+  async write(p: Uint8Array, opts?: OpOptions): Promise<number> {
+    const signal = opts?.signal;
+    if (signal?.aborted) throw signal.reason;
+    const locked = this.#mu.lock(false, "write");
+    if (locked !== undefined) await locked;
+    try {
+      this.#prepare("write", "w");
+      let off = 0;
+      while (off < p.length) {
+        const chunk = off === 0 && p.length <= maxIO ? p : p.subarray(off, off + maxIO);
+        const n = this.#socket
+          ? libc.send(this.sysfd, chunk, chunk.length, MSG_NOSIGNAL)
+          : libc.write(this.sysfd, chunk, chunk.length);
+        if (n >= 0) {
+          off += n;
+          continue;
+        }
+        const e = errnoCell[0]!;
+        if (e === EAGAIN) await this.#wait("write", "w", signal);
+        else if (e !== EINTR) throw new ErrnoError(this.#socket ? "send" : "write", e);
+      }
+      return p.length;
+    } finally {
+      this.#mu.unlock(false);
+    }
+  }
+
+  /**
+   * Accepts a connection: the new non-blocking, close-on-exec descriptor and
+   * the peer's address bytes. Retries ECONNABORTED (a connection reset while
+   * queued). EMFILE and the like are ErrnoErrors; the listener stays usable.
+   */
+  async accept(opts?: OpOptions): Promise<{ fd: number; addr: Uint8Array }> {
+    const signal = opts?.signal;
+    if (signal?.aborted) throw signal.reason;
+    const locked = this.#mu.lock(true, "accept");
+    if (locked !== undefined) await locked;
+    try {
+      this.#prepare("accept", "r");
+      const addr = new Uint8Array(128);
+      const len = new Uint32Array(1);
+      for (;;) {
+        len[0] = addr.length;
+        const s = libc.accept4(this.sysfd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (s >= 0) return { fd: s, addr: addr.subarray(0, len[0]) };
+        const e = errnoCell[0]!;
+        if (e === EAGAIN) await this.#wait("accept", "r", signal);
+        else if (e !== EINTR && e !== ECONNABORTED) throw new ErrnoError("accept4", e);
+      }
+    } finally {
+      this.#mu.unlock(true);
+    }
+  }
+
+  /**
+   * Waits until the descriptor may be readable, without reading: for fds
+   * whose I/O the caller does itself. Edge-triggered: read until EAGAIN
+   * before waiting again, or the wait may not end.
+   */
+  async waitRead(opts?: OpOptions): Promise<void> {
+    await this.#waitLocked("waitRead", true, opts?.signal);
+  }
+
+  /** Waits until the descriptor may be writable (see {@linkcode waitRead}). */
+  async waitWrite(opts?: OpOptions): Promise<void> {
+    await this.#waitLocked("waitWrite", false, opts?.signal);
+  }
+
+  async #waitLocked(op: string, read: boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
+    const locked = this.#mu.lock(read, op);
+    if (locked !== undefined) await locked;
+    try {
+      await this.#wait(op, read ? "r" : "w", signal);
+    } finally {
+      this.#mu.unlock(read);
+    }
+  }
+
+  /** Sets the read and write deadlines (Go's SetDeadline). */
+  setDeadline(t: Deadline): void {
+    this.#setDeadline("setDeadline", t, "rw");
+  }
+
+  /** Sets the read deadline. A read past it fails with ErrDeadlineExceeded, even with data waiting. */
+  setReadDeadline(t: Deadline): void {
+    this.#setDeadline("setReadDeadline", t, "r");
+  }
+
+  /** Sets the write deadline. */
+  setWriteDeadline(t: Deadline): void {
+    this.#setDeadline("setWriteDeadline", t, "w");
+  }
+
+  #setDeadline(call: string, t: Deadline, mode: "r" | "w" | "rw"): void {
+    const d = deadlineToNs(call, t);
+    this.#mu.incref(call);
+    try {
+      pollSetDeadline(this.#pd, d, mode);
+    } finally {
+      this.#mu.decref();
+    }
+  }
+
+  /**
+   * Runs `fn` with the descriptor while holding a reference, so close cannot
+   * release the fd number under it (Go's RawControl). Throws ErrClosing once
+   * closing.
+   */
+  control<T>(call: string, fn: (sysfd: number) => T): T {
+    this.#mu.incref(call);
+    try {
+      return fn(this.sysfd);
+    } finally {
+      this.#mu.decref();
+    }
+  }
+
+  /** Whether parked operations keep the process alive (default true). */
+  setRef(ref: boolean): void {
+    if (!this.#mu.closing) pollSetRef(this.#pd, ref);
+  }
+
+  /**
+   * Closes: parked operations fail at once with ErrClosing, queued ones too;
+   * once every in-flight operation has returned, the descriptor is
+   * deregistered and (if owned) closed. `closed` settles then. A second
+   * close throws ErrClosing.
+   */
+  close(): void {
+    const drained = this.#mu.close();
+    pollUnblock(this.#pd);
+    const finish = (): void => {
+      pollClose(this.#pd);
+      if (this.#owned && libc.close(this.sysfd) < 0) {
+        const e = errnoCell[0]!;
+        // close(2) is not retried on EINTR (Linux frees the fd anyway).
+        if (e !== EINTR) throw new ErrnoError("close", e);
+      }
+    };
+    if (drained === undefined) {
+      finish();
+      this.#closed = Promise.resolve();
+    } else {
+      this.#closed = drained.then(finish);
+    }
+  }
+}

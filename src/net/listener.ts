@@ -1,0 +1,196 @@
+/**
+ * Listener and listen(): shaped like `Deno.Listener` / `Deno.listen`.
+ *
+ * @module
+ */
+import { ErrnoError } from "../ffi/errors.ts";
+import { errnoCell, libc, profile } from "../ffi/libc.ts";
+import { Conn } from "./conn.ts";
+import { ErrClosing } from "./errors.ts";
+import { FD, type OpOptions } from "./fd.ts";
+import { type Addr, decodeSockaddr, encodeInet, encodeUnix } from "./sockaddr.ts";
+import { bindTo, closeRaw, hostPort, newSocket, numericIP, setIntOpt, sockName } from "./socket.ts";
+
+const k = profile.sock;
+
+/** Options for a TCP listener, as `Deno.listen`'s. */
+export interface TcpListenOptions {
+  transport?: "tcp";
+  /** A numeric address or "localhost". Default "0.0.0.0". */
+  hostname?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The accept queue length (default 4096, capped by the kernel's somaxconn). */
+  backlog?: number;
+  /** SO_REUSEPORT: several listeners on one port share its connections. */
+  reusePort?: boolean;
+}
+
+/** Options for a Unix listener. */
+export interface UnixListenOptions {
+  transport: "unix";
+  /** A filesystem path (must not exist; it is removed on close), or "\0name" for an abstract socket. */
+  path: string;
+  backlog?: number;
+}
+
+/**
+ * A listening socket. Iterate it, or call accept().
+ *
+ * @example
+ * ```ts
+ * import { listen } from "../mod.ts";
+ * const listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * console.log(listener.addr); // { transport: "tcp", hostname: "127.0.0.1", port: 41234 }
+ * for await (const conn of listener) {
+ *   conn.readable.pipeTo(conn.writable); // echo
+ * }
+ * ```
+ */
+export class Listener implements AsyncIterable<Conn>, Disposable {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly addr: Addr;
+  readonly #fd: FD;
+  readonly #unlinkPath: Uint8Array | null;
+
+  /** @internal Made by listen(). */
+  constructor(fd: FD, addr: Addr, unlinkPath: Uint8Array | null) {
+    this.#fd = fd;
+    this.addr = addr;
+    this.#unlinkPath = unlinkPath;
+  }
+
+  /** The descriptor (valid until close). */
+  get fd(): number {
+    return this.#fd.sysfd;
+  }
+
+  /**
+   * Waits for and returns the next connection. Rejects with ErrClosing after
+   * close, ErrnoError for EMFILE/ENFILE (the listener stays usable: retry once
+   * descriptors are freed).
+   */
+  async accept(opts?: OpOptions): Promise<Conn> {
+    const { fd: s, addr } = await this.#fd.accept(opts);
+    let fd: FD;
+    try {
+      fd = FD.open(s, { owned: true, socket: true });
+    } catch (e) {
+      closeRaw(s);
+      throw e;
+    }
+    const remote = addr.length > 2 ? decodeSockaddr(addr) : { transport: "unix" as const, path: "" };
+    return new Conn(fd, fd.control("accept", (x) => sockName(x, false)), remote);
+  }
+
+  /** Yields connections until the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Conn> {
+    for (;;) {
+      let c: Conn;
+      try {
+        c = await this.accept();
+      } catch (e) {
+        if (e instanceof ErrClosing) return;
+        throw e;
+      }
+      yield c;
+    }
+  }
+
+  /** Stops listening; a pending accept rejects with ErrClosing. A Unix socket file it created is removed. */
+  close(): void {
+    this.#fd.close();
+    const path = this.#unlinkPath;
+    if (path !== null) void this.#fd.closed!.then(() => libc.unlink(path));
+  }
+
+  /** A pending accept keeps the process alive (the default). */
+  ref(): void {
+    this.#fd.setRef(true);
+  }
+
+  /** A pending accept does not keep the process alive. */
+  unref(): void {
+    this.#fd.setRef(false);
+  }
+
+  /** Closes the listener (for `using`). */
+  [Symbol.dispose](): void {
+    try {
+      this.close();
+    } catch (e) {
+      if (!(e instanceof ErrClosing)) throw e;
+    }
+  }
+}
+
+function checkPort(call: string, port: unknown): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`${call}: port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+function checkBacklog(call: string, backlog: number | undefined): number {
+  if (backlog === undefined) return 4096;
+  if (!Number.isInteger(backlog) || backlog < 0) {
+    throw new RangeError(`${call}: backlog must be a non-negative integer, got ${String(backlog)}`);
+  }
+  return Math.min(backlog, 2 ** 31 - 1);
+}
+
+/**
+ * Listens on a TCP address or a Unix socket, as `Deno.listen`. Throws
+ * ErrnoError naming bind/listen and the address (EADDRINUSE, EACCES, ...).
+ *
+ * @example
+ * ```ts
+ * import { listen } from "../mod.ts";
+ * const tcp = listen({ hostname: "127.0.0.1", port: 0 });
+ * const unix = listen({ transport: "unix", path: "/tmp/app.sock" });
+ * tcp.close();
+ * unix.close();
+ * ```
+ */
+export function listen(options: TcpListenOptions | UnixListenOptions): Listener {
+  const call = "listen";
+  if (typeof options !== "object" || options === null) throw new TypeError(`${call}: options must be an object`);
+  const backlog = checkBacklog(call, options.backlog);
+  let sa: Uint8Array;
+  let family: number;
+  let what: string;
+  let unlinkPath: Uint8Array | null = null;
+  if (options.transport === "unix") {
+    if (typeof options.path !== "string") throw new TypeError(`${call}: path must be a string`);
+    sa = encodeUnix(call, options.path);
+    family = k.AF_UNIX;
+    what = options.path;
+    if (options.path[0] !== "\0") unlinkPath = new TextEncoder().encode(`${options.path}\0`);
+  } else if (options.transport === undefined || options.transport === "tcp") {
+    const port = checkPort(call, options.port);
+    const host = options.hostname ?? "0.0.0.0";
+    const ip = numericIP(host);
+    if (ip === null) {
+      throw new TypeError(`${call}: hostname must be a numeric address or "localhost", got ${JSON.stringify(host)}`);
+    }
+    sa = encodeInet(ip, port);
+    family = ip.length === 16 ? k.AF_INET6 : k.AF_INET;
+    what = hostPort(ip, port);
+  } else {
+    throw new TypeError(`${call}: transport must be "tcp" or "unix", got ${JSON.stringify((options as { transport: unknown }).transport)}`);
+  }
+  const s = newSocket(call, family);
+  try {
+    if (family !== k.AF_UNIX) {
+      setIntOpt(s, k.SOL_SOCKET, k.SO_REUSEADDR, 1, "SO_REUSEADDR");
+      if ((options as TcpListenOptions).reusePort === true) setIntOpt(s, k.SOL_SOCKET, k.SO_REUSEPORT, 1, "SO_REUSEPORT");
+    }
+    bindTo(s, sa, what);
+    if (libc.listen(s, backlog) < 0) throw new ErrnoError("listen", errnoCell[0]!, what);
+    const fd = FD.open(s, { owned: true, socket: true });
+    return new Listener(fd, sockName(s, false), unlinkPath);
+  } catch (e) {
+    closeRaw(s);
+    throw e;
+  }
+}

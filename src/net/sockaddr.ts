@@ -1,0 +1,87 @@
+/**
+ * sockaddr_in, sockaddr_in6 and sockaddr_un, laid out by hand (Linux layouts:
+ * sa_family is a host-order u16 at offset 0; ports and IPv4 addresses are in
+ * network order). tests/net_addr.test.ts checks the sizes and offsets against
+ * the C headers.
+ *
+ * @module
+ */
+import { profile } from "../ffi/libc.ts";
+import { formatIPv4, formatIPv6 } from "./ip.ts";
+
+const { AF_INET, AF_INET6, AF_UNIX } = profile.sock;
+
+/** A TCP address, as Deno's `Deno.NetAddr`. */
+export interface NetAddr {
+  transport: "tcp";
+  hostname: string;
+  port: number;
+}
+
+/** A Unix socket address, as Deno's `Deno.UnixAddr`. A leading "\0" names a Linux abstract socket. */
+export interface UnixAddr {
+  transport: "unix";
+  path: string;
+}
+
+/** Either address. */
+export type Addr = NetAddr | UnixAddr;
+
+/** sizeof(struct sockaddr_in). */
+export const sockaddrInSize = 16;
+/** sizeof(struct sockaddr_in6). */
+export const sockaddrIn6Size = 28;
+/** sizeof(struct sockaddr_un). */
+export const sockaddrUnSize = 110;
+/** offsetof(struct sockaddr_un, sun_path). */
+const sunPathOffset = 2;
+
+/** Encodes an IPv4 (4 bytes) or IPv6 (16 bytes) address and port. */
+export function encodeInet(ip: Uint8Array, port: number): Uint8Array {
+  const v6 = ip.length === 16;
+  const b = new Uint8Array(v6 ? sockaddrIn6Size : sockaddrInSize);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, v6 ? AF_INET6 : AF_INET, true);
+  dv.setUint16(2, port, false);
+  // sockaddr_in6: flowinfo u32 @4 (0), addr @8, scope_id u32 @24 (0).
+  b.set(ip, v6 ? 8 : 4);
+  return b;
+}
+
+/** Encodes a Unix path; "\0name" is abstract. Throws RangeError naming `call` if it does not fit. */
+export function encodeUnix(call: string, path: string): Uint8Array {
+  const bytes = new TextEncoder().encode(path);
+  const abstract = bytes[0] === 0;
+  // A filesystem path needs its terminating NUL inside sun_path; an abstract name does not.
+  const room = sockaddrUnSize - sunPathOffset - (abstract ? 0 : 1);
+  if (bytes.length === 0 || bytes.length > room) {
+    throw new RangeError(`${call}: a Unix socket path must be 1 to ${room} bytes, got ${bytes.length}`);
+  }
+  if (!abstract && bytes.includes(0)) throw new TypeError(`${call}: the Unix socket path contains a NUL byte`);
+  // The length passed to bind/connect: exact for abstract names (every byte counts), with the NUL otherwise.
+  const b = new Uint8Array(sunPathOffset + bytes.length + (abstract ? 0 : 1));
+  new DataView(b.buffer).setUint16(0, AF_UNIX, true);
+  b.set(bytes, sunPathOffset);
+  return b;
+}
+
+/** Decodes a sockaddr the kernel filled in. */
+export function decodeSockaddr(b: Uint8Array): Addr {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const family = b.length >= 2 ? dv.getUint16(0, true) : -1;
+  if (family === AF_INET) {
+    return { transport: "tcp", hostname: formatIPv4(b.subarray(4, 8)), port: dv.getUint16(2, false) };
+  }
+  if (family === AF_INET6) {
+    return { transport: "tcp", hostname: formatIPv6(b.subarray(8, 24)), port: dv.getUint16(2, false) };
+  }
+  if (family === AF_UNIX) {
+    let p = b.subarray(sunPathOffset);
+    if (p[0] !== 0) {
+      const nul = p.indexOf(0);
+      if (nul >= 0) p = p.subarray(0, nul);
+    }
+    return { transport: "unix", path: new TextDecoder().decode(p) };
+  }
+  throw new Error(`netpoll: unknown address family ${family}`);
+}

@@ -1,0 +1,91 @@
+/**
+ * watch(): readiness for a descriptor the library does not own — an fd from
+ * an FFI library (libpq, libcurl, zmq), a tty, inotify, a pipe.
+ *
+ * @module
+ */
+import type { Deadline } from "./deadline.ts";
+import { FD, type OpOptions } from "./fd.ts";
+
+/**
+ * A registration of a foreign descriptor. close() releases the registration,
+ * never the descriptor. Waits are edge-triggered: after a wait resolves, do
+ * your I/O until EAGAIN before waiting again.
+ *
+ * @example
+ * ```ts
+ * import { watch } from "../mod.ts";
+ * declare const fd: number; // non-blocking, e.g. from an FFI library
+ * const w = watch(fd);
+ * w.setReadDeadline(Date.now() + 5000);
+ * await w.waitReadable(); // rejects with ErrDeadlineExceeded after 5 s
+ * // ... read until EAGAIN ...
+ * w.close(); // the fd stays open
+ * ```
+ */
+export class Watched implements Disposable {
+  readonly #fd: FD;
+
+  /** @internal Made by watch(). */
+  constructor(fd: FD) {
+    this.#fd = fd;
+  }
+
+  /** The watched descriptor. */
+  get fd(): number {
+    return this.#fd.sysfd;
+  }
+
+  /** Resolves when the fd may be readable; rejects with ErrDeadlineExceeded, ErrClosing or the signal's reason. */
+  waitReadable(opts?: OpOptions): Promise<void> {
+    return this.#fd.waitRead(opts);
+  }
+
+  /** Resolves when the fd may be writable. */
+  waitWritable(opts?: OpOptions): Promise<void> {
+    return this.#fd.waitWrite(opts);
+  }
+
+  /** Deadline for both directions (Date, epoch ms, null to clear). */
+  setDeadline(t: Deadline): void {
+    this.#fd.setDeadline(t);
+  }
+
+  /** Deadline for waitReadable. */
+  setReadDeadline(t: Deadline): void {
+    this.#fd.setReadDeadline(t);
+  }
+
+  /** Deadline for waitWritable. */
+  setWriteDeadline(t: Deadline): void {
+    this.#fd.setWriteDeadline(t);
+  }
+
+  /** Parked waits keep the process alive (the default). */
+  ref(): void {
+    this.#fd.setRef(true);
+  }
+
+  /** Parked waits do not keep the process alive. */
+  unref(): void {
+    this.#fd.setRef(false);
+  }
+
+  /** Releases the registration; parked waits reject with ErrClosing. The descriptor stays open. */
+  close(): void {
+    this.#fd.close();
+  }
+
+  /** Releases the registration (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Watches a descriptor the caller owns. It must be non-blocking. Throws
+ * ErrnoError (EPERM for a regular file, EBADF, EEXIST if already watched).
+ */
+export function watch(fd: number): Watched {
+  return new Watched(FD.open(fd, { owned: false, socket: false }));
+}
