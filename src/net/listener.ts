@@ -83,17 +83,25 @@ export class Listener implements AsyncIterable<Conn>, Disposable {
     return new Conn(fd, fd.control("accept", (x) => sockName(x, false)), remote);
   }
 
-  /** Yields connections until the listener is closed. */
+  /**
+   * Yields connections until the listener is closed. Leaving the loop early
+   * (break, return, throw) closes the listener, as Deno's does, so code
+   * written for `Deno.listen` behaves the same.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<Conn> {
-    for (;;) {
-      let c: Conn;
-      try {
-        c = await this.accept();
-      } catch (e) {
-        if (e instanceof ErrClosing) return;
-        throw e;
+    try {
+      for (;;) {
+        let c: Conn;
+        try {
+          c = await this.accept();
+        } catch (e) {
+          if (e instanceof ErrClosing) return;
+          throw e;
+        }
+        yield c;
       }
-      yield c;
+    } finally {
+      if (this.#fd.closed === null) this.close();
     }
   }
 

@@ -7,8 +7,8 @@
 import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
 import { FD } from "./fd.ts";
-import { parseIPv4, parseIPv6 } from "./ip.ts";
-import { type Addr, decodeSockaddr, encodeInet } from "./sockaddr.ts";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
+import { type Addr, decodeSockaddr } from "./sockaddr.ts";
 
 const k = profile.sock;
 const E = profile.errno as Readonly<Record<string, number>>;
@@ -80,7 +80,7 @@ export async function resolveIP(call: string, host: string): Promise<Uint8Array>
 
 /** Formats host:port for messages ("[::1]:80"). */
 export function hostPort(ip: Uint8Array, port: number): string {
-  const h = ip.length === 16 ? `[${decodeSockaddr(encodeInet(ip, port)).hostname as string}]` : ip.join(".");
+  const h = ip.length === 16 ? `[${formatIPv6(ip)}]` : formatIPv4(ip);
   return `${h}:${port}`;
 }
 
