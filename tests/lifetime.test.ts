@@ -19,4 +19,19 @@ describe("process lifetime", () => {
     expect(after).toBeGreaterThanOrEqual(290);
     expect(r.code).toBe(0);
   });
+
+  test("unref'd listeners and conns with waits pending let the process exit", async () => {
+    const r = await runFixture("unref_exits.ts");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("exited with waits pending\n");
+    expect(r.code).toBe(0);
+  });
+
+  test("a ref'd conn with a read pending holds the process until the data comes", async () => {
+    const r = await runFixture("ref_holds.ts");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^read 1 after=\d+\nexit\n$/);
+    expect(Number(/after=(\d+)/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(190);
+    expect(r.code).toBe(0);
+  });
 });

@@ -128,12 +128,15 @@ export class PollerThread {
         argv: c.argv,
       },
     });
-    this.#worker.unref();
     this.#worker.on("message", (m: { error?: string }) => {
       if (m.error !== undefined) onFatal(new Error(`netpoll: the poller thread failed: ${m.error}`));
     });
     this.#worker.on("error", (e: Error) => onFatal(new Error(`netpoll: the poller thread failed: ${e.message}`)));
     this.#exited = new Promise((resolve) => this.#worker.once("exit", () => resolve()));
+    // unref only after the listeners: on Bun 1.4.5, adding a "message"
+    // listener refs the worker again, silently undoing an earlier unref()
+    // (a process with only unref'd waiters then never exits).
+    this.#worker.unref();
   }
 
   /**
