@@ -156,9 +156,10 @@ describe("concurrency on one conn", () => {
 describe("web streams", () => {
   test("a server piping readable to writable echoes 4 MiB with backpressure", async () => {
     const l = tcpListener();
+    let server: Awaited<ReturnType<typeof l.accept>> | undefined;
     const served = (async () => {
-      const s = await l.accept();
-      await s.readable.pipeTo(s.writable);
+      server = await l.accept();
+      await server.readable.pipeTo(server.writable);
     })();
     const c = await connect({ port: l.addr.port });
     const data = payload(4 * 1024 * 1024, 99);
@@ -179,6 +180,10 @@ describe("web streams", () => {
     }
     expect(off).toBe(data.length);
     expect(got).toEqual(data);
+    // Both of the server's streams ended, so its conn closed itself (no leaked fd).
+    await server!.closed;
+    expect(() => server!.close()).toThrow(/close: use of closed network connection/);
+    await c.closed;
     l.close();
   });
 });

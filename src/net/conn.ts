@@ -39,6 +39,11 @@ export class Conn implements Disposable {
   readonly #fd: FD;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
+  // When the readable has seen end of stream and the writable has been
+  // closed, nothing can use the conn any more: it is closed, so the canonical
+  // `conn.readable.pipeTo(conn.writable)` echo frees its descriptor.
+  #readEnded = false;
+  #writeEnded = false;
 
   /** @internal Made by connect() and Listener.accept(). */
   constructor(fd: FD, localAddr: Addr, remoteAddr: Addr) {
@@ -128,21 +133,34 @@ export class Conn implements Disposable {
       pull: async (c) => {
         const buf = new Uint8Array(streamChunk);
         const n = await this.read(buf);
-        if (n === null) c.close();
-        else c.enqueue(buf.subarray(0, n));
+        if (n !== null) {
+          c.enqueue(buf.subarray(0, n));
+          return;
+        }
+        c.close();
+        this.#readEnded = true;
+        if (this.#writeEnded) this.#closeQuietly();
       },
       cancel: () => this.#closeQuietly(),
     }, { highWaterMark: 0 });
     return this.#readable;
   }
 
-  /** A web stream into the conn; each chunk is written whole before the next (backpressure). Closing it shuts down writing. */
+  /**
+   * A web stream into the conn; each chunk is written whole before the next
+   * (backpressure). Closing it shuts down writing; once `readable` has also
+   * ended, the conn is closed.
+   */
   get writable(): WritableStream<Uint8Array> {
     this.#writable ??= new WritableStream<Uint8Array>({
       write: async (chunk) => {
         await this.write(chunk);
       },
-      close: () => this.closeWrite(),
+      close: async () => {
+        await this.closeWrite();
+        this.#writeEnded = true;
+        if (this.#readEnded) this.#closeQuietly();
+      },
       abort: () => this.#closeQuietly(),
     });
     return this.#writable;
