@@ -105,6 +105,21 @@ describe("read deadlines (Go's TestReadTimeout family)", () => {
   });
 });
 
+describe("accept deadlines (Go's TestAcceptTimeout)", () => {
+  test("a listener's read deadline fails a pending accept; cleared, accept works", async () => {
+    const l = tcpListener();
+    l.setReadDeadline(Date.now() + 20);
+    await expect(l.accept()).rejects.toThrow("accept: i/o timeout");
+    l.setReadDeadline(null);
+    const accepting = l.accept();
+    const c = await connect({ port: l.addr.port });
+    const s = await accepting;
+    s.close();
+    c.close();
+    l.close();
+  });
+});
+
 describe("write deadlines", () => {
   test("a 64 MiB write to a peer that never reads fails at its deadline; the conn survives", async () => {
     const { c, s, done } = await pair();

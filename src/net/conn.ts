@@ -6,9 +6,9 @@
  */
 import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
-import type { Deadline } from "./deadline.ts";
 import { ErrClosing } from "./errors.ts";
-import { type FD, type OpOptions } from "./fd.ts";
+import type { FD, OpOptions } from "./fd.ts";
+import { FDHandle } from "./handle.ts";
 import type { Addr } from "./sockaddr.ts";
 import { setIntOpt } from "./socket.ts";
 
@@ -31,12 +31,11 @@ const streamChunk = 64 * 1024;
  * conn.close();
  * ```
  */
-export class Conn implements Disposable {
+export class Conn extends FDHandle implements Disposable {
   /** This end's address. */
   readonly localAddr: Addr;
   /** The peer's address. */
   readonly remoteAddr: Addr;
-  readonly #fd: FD;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   // When the readable has seen end of stream and the writable has been
@@ -47,14 +46,9 @@ export class Conn implements Disposable {
 
   /** @internal Made by connect() and Listener.accept(). */
   constructor(fd: FD, localAddr: Addr, remoteAddr: Addr) {
-    this.#fd = fd;
+    super(fd);
     this.localAddr = localAddr;
     this.remoteAddr = remoteAddr;
-  }
-
-  /** The descriptor (valid until close). */
-  get fd(): number {
-    return this.#fd.sysfd;
   }
 
   /**
@@ -63,29 +57,29 @@ export class Conn implements Disposable {
    * closed meanwhile, the signal's reason if aborted, ErrnoError (ECONNRESET, ...).
    */
   async read(p: Uint8Array, opts?: OpOptions): Promise<number | null> {
-    const n = await this.#fd.read(p, opts);
+    const n = await this.fdh.read(p, opts);
     return n === 0 && p.length > 0 ? null : n;
   }
 
   /** Writes all of `p`; resolves with p.length. A vanished peer is ErrnoError EPIPE or ECONNRESET, never a signal. */
   write(p: Uint8Array, opts?: OpOptions): Promise<number> {
-    return this.#fd.write(p, opts);
+    return this.fdh.write(p, opts);
   }
 
   /** Closes the conn; parked reads and writes reject with ErrClosing. A second close throws ErrClosing. */
   close(): void {
-    this.#fd.close();
+    this.fdh.close();
   }
 
   /** Settles once the descriptor is really closed (after in-flight operations returned). */
   get closed(): Promise<void> {
-    return this.#fd.closed ?? Promise.reject(new ErrClosing("closed"));
+    return this.fdh.closed ?? Promise.reject(new ErrClosing("closed"));
   }
 
   /** Shuts down the sending side: the peer reads end of stream; this end can still read. */
   closeWrite(): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.#fd.control("closeWrite", (s) => {
+      this.fdh.control("closeWrite", (s) => {
         if (libc.shutdown(s, k.SHUT_WR) < 0) throw new ErrnoError("shutdown", errnoCell[0]!);
       });
       resolve();
@@ -94,37 +88,12 @@ export class Conn implements Disposable {
 
   /** Disables (default) or enables Nagle's algorithm (TCP only). */
   setNoDelay(noDelay = true): void {
-    this.#fd.control("setNoDelay", (s) => setIntOpt(s, k.IPPROTO_TCP, k.TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY"));
+    this.fdh.control("setNoDelay", (s) => setIntOpt(s, k.IPPROTO_TCP, k.TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY"));
   }
 
   /** Enables (default) or disables TCP keep-alive probes. */
   setKeepAlive(keepAlive = true): void {
-    this.#fd.control("setKeepAlive", (s) => setIntOpt(s, k.SOL_SOCKET, k.SO_KEEPALIVE, keepAlive ? 1 : 0, "SO_KEEPALIVE"));
-  }
-
-  /** Sets both deadlines (a Date, epoch ms, or null to clear). */
-  setDeadline(t: Deadline): void {
-    this.#fd.setDeadline(t);
-  }
-
-  /** Sets the read deadline. */
-  setReadDeadline(t: Deadline): void {
-    this.#fd.setReadDeadline(t);
-  }
-
-  /** Sets the write deadline. */
-  setWriteDeadline(t: Deadline): void {
-    this.#fd.setWriteDeadline(t);
-  }
-
-  /** Parked operations on this conn keep the process alive (the default). */
-  ref(): void {
-    this.#fd.setRef(true);
-  }
-
-  /** Parked operations on this conn do not keep the process alive. */
-  unref(): void {
-    this.#fd.setRef(false);
+    this.fdh.control("setKeepAlive", (s) => setIntOpt(s, k.SOL_SOCKET, k.SO_KEEPALIVE, keepAlive ? 1 : 0, "SO_KEEPALIVE"));
   }
 
   /** The bytes the peer sends, as a web stream; cancelling it closes the conn. */

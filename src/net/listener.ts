@@ -8,6 +8,7 @@ import { errnoCell, libc, profile } from "../ffi/libc.ts";
 import { Conn } from "./conn.ts";
 import { ErrClosing } from "./errors.ts";
 import { FD, type OpOptions } from "./fd.ts";
+import { FDHandle } from "./handle.ts";
 import { type Addr, decodeSockaddr, encodeInet, encodeUnix } from "./sockaddr.ts";
 import { bindTo, closeRaw, hostPort, newSocket, numericIP, setIntOpt, sockName } from "./socket.ts";
 
@@ -47,22 +48,16 @@ export interface UnixListenOptions {
  * }
  * ```
  */
-export class Listener implements AsyncIterable<Conn>, Disposable {
+export class Listener extends FDHandle implements AsyncIterable<Conn>, Disposable {
   /** The bound address (with the real port when 0 was asked for). */
   readonly addr: Addr;
-  readonly #fd: FD;
   readonly #unlinkPath: Uint8Array | null;
 
   /** @internal Made by listen(). */
   constructor(fd: FD, addr: Addr, unlinkPath: Uint8Array | null) {
-    this.#fd = fd;
+    super(fd);
     this.addr = addr;
     this.#unlinkPath = unlinkPath;
-  }
-
-  /** The descriptor (valid until close). */
-  get fd(): number {
-    return this.#fd.sysfd;
   }
 
   /**
@@ -71,7 +66,7 @@ export class Listener implements AsyncIterable<Conn>, Disposable {
    * descriptors are freed).
    */
   async accept(opts?: OpOptions): Promise<Conn> {
-    const { fd: s, addr } = await this.#fd.accept(opts);
+    const { fd: s, addr } = await this.fdh.accept(opts);
     let fd: FD;
     try {
       fd = FD.open(s, { owned: true, socket: true });
@@ -101,25 +96,15 @@ export class Listener implements AsyncIterable<Conn>, Disposable {
         yield c;
       }
     } finally {
-      if (this.#fd.closed === null) this.close();
+      if (this.fdh.closed === null) this.close();
     }
   }
 
   /** Stops listening; a pending accept rejects with ErrClosing. A Unix socket file it created is removed. */
   close(): void {
-    this.#fd.close();
+    this.fdh.close();
     const path = this.#unlinkPath;
-    if (path !== null) void this.#fd.closed!.then(() => libc.unlink(path));
-  }
-
-  /** A pending accept keeps the process alive (the default). */
-  ref(): void {
-    this.#fd.setRef(true);
-  }
-
-  /** A pending accept does not keep the process alive. */
-  unref(): void {
-    this.#fd.setRef(false);
+    if (path !== null) void this.fdh.closed!.then(() => libc.unlink(path));
   }
 
   /** Closes the listener (for `using`). */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Deadline } from "./deadline.ts";
 import { FD, type OpOptions } from "./fd.ts";
+import { FDHandle } from "./handle.ts";
 
 /**
  * A registration of a foreign descriptor. close() releases the registration,
@@ -23,57 +23,20 @@ import { FD, type OpOptions } from "./fd.ts";
  * w.close(); // the fd stays open
  * ```
  */
-export class Watched implements Disposable {
-  readonly #fd: FD;
-
-  /** @internal Made by watch(). */
-  constructor(fd: FD) {
-    this.#fd = fd;
-  }
-
-  /** The watched descriptor. */
-  get fd(): number {
-    return this.#fd.sysfd;
-  }
-
+export class Watched extends FDHandle implements Disposable {
   /** Resolves when the fd may be readable; rejects with ErrDeadlineExceeded, ErrClosing or the signal's reason. */
   waitReadable(opts?: OpOptions): Promise<void> {
-    return this.#fd.waitRead(opts);
+    return this.fdh.waitRead(opts);
   }
 
   /** Resolves when the fd may be writable. */
   waitWritable(opts?: OpOptions): Promise<void> {
-    return this.#fd.waitWrite(opts);
-  }
-
-  /** Deadline for both directions (Date, epoch ms, null to clear). */
-  setDeadline(t: Deadline): void {
-    this.#fd.setDeadline(t);
-  }
-
-  /** Deadline for waitReadable. */
-  setReadDeadline(t: Deadline): void {
-    this.#fd.setReadDeadline(t);
-  }
-
-  /** Deadline for waitWritable. */
-  setWriteDeadline(t: Deadline): void {
-    this.#fd.setWriteDeadline(t);
-  }
-
-  /** Parked waits keep the process alive (the default). */
-  ref(): void {
-    this.#fd.setRef(true);
-  }
-
-  /** Parked waits do not keep the process alive. */
-  unref(): void {
-    this.#fd.setRef(false);
+    return this.fdh.waitWrite(opts);
   }
 
   /** Releases the registration; parked waits reject with ErrClosing. The descriptor stays open. */
   close(): void {
-    this.#fd.close();
+    this.fdh.close();
   }
 
   /** Releases the registration (for `using`). */
