@@ -70,6 +70,12 @@ export class Poller {
       sink(slot, gen, mode, err);
     };
     this.#onFatal = onFatal;
+    // Started now, not at the first blocking poll: a Worker takes ~20 ms (Bun)
+    // to ~40 ms (Deno) to start, and a lazy start put all of that on the
+    // first deadline that needed the thread (measured by bench/deadline.ts:
+    // a 10 ms read deadline fired 45 ms late). Starting costs the main thread
+    // nothing; the thread sits unref'd in Atomics.wait until asked.
+    this.#thread = this.#startThread();
   }
 
   /** A waiter parked (netpollblockcommit); `ref`: its pollDesc holds the process alive. */
@@ -154,7 +160,7 @@ export class Poller {
     const delay = next === Infinity ? -1 : next - now;
     this.backend.prepareBlocking(delay);
     this.#pollUntil = next;
-    const t = this.#thread ?? this.#startThread();
+    const t = this.#thread!;
     this.#state = Blocking;
     this.stats.blockingPolls++;
     const p = t.request();
