@@ -34,3 +34,5 @@ const server = Bun.listen<State>({
   },
 });
 console.log(`READY ${server.port}`);
+
+export {};

@@ -20,3 +20,5 @@ for await (const conn of listener) {
     }
   })();
 }
+
+export {};
