@@ -1,0 +1,110 @@
+// The benchmark's load generator is an instrument: prove it measures an
+// honest echo server and refuses a dishonest one (a flipped byte, a hang-up).
+// The servers run in this process on this library, so this runs on both runtimes.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { type Conn, listen, type NetAddr } from "../src/mod.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "netpoll-loadgen-"));
+const loadgen = join(dir, "loadgen");
+const cc = spawnSync("gcc", ["-O2", "-o", loadgen, new URL("../bench/loadgen.c", import.meta.url).pathname], { encoding: "utf8" });
+
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(loadgen, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const limit = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(limit);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+/** An echo server whose per-connection handler may misbehave. */
+function server(handle: (c: Conn, buf: Uint8Array, n: number, total: number) => Promise<boolean>) {
+  const l = listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const c of l) {
+      (async () => {
+        const buf = new Uint8Array(65536);
+        let total = 0;
+        try {
+          for (let n; (n = await c.read(buf)) !== null;) {
+            if (!(await handle(c, buf, n, total))) break;
+            total += n;
+          }
+        } catch { /* the load generator left */ }
+        try {
+          c.close();
+        } catch { /* closed */ }
+      })();
+    }
+  })();
+  return { port: (l.addr as NetAddr).port, close: () => l.close() };
+}
+
+describe("load generator", () => {
+  test("builds with gcc", () => {
+    expect(cc.stderr).toBe("");
+    expect(cc.status).toBe(0);
+  });
+
+  test("measures an honest echo server: every connection completes round trips, byte-exact", async () => {
+    const s = server(async (c, buf, n) => (await c.write(buf.subarray(0, n)), true));
+    const r = await run(["--port", String(s.port), "--conns", "8", "--size", "1000", "--depth", "2", "--warmup", "0.1", "--duration", "0.4"]);
+    s.close();
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { roundTrips: number; minPerConn: number; stalled: number; p50us: number };
+    expect(j.roundTrips).toBeGreaterThan(0);
+    expect(j.minPerConn).toBeGreaterThan(0);
+    expect(j.stalled).toBe(0);
+    expect(j.p50us).toBeGreaterThan(0);
+  });
+
+  test("refuses a server that flips one byte, naming the offset", async () => {
+    const s = server(async (c, buf, n, total) => {
+      if (total <= 5000 && total + n > 5000) buf[5000 - total]! ^= 0x40;
+      await c.write(buf.subarray(0, n));
+      return true;
+    });
+    const r = await run(["--port", String(s.port), "--conns", "1", "--size", "4096", "--warmup", "0.1", "--duration", "0.3"]);
+    s.close();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^loadgen: wrong byte at offset 5000 of connection 0/);
+  });
+
+  test("refuses a server that hangs up", async () => {
+    const s = server(async () => false);
+    const r = await run(["--port", String(s.port), "--conns", "2", "--size", "64", "--warmup", "0.1", "--duration", "0.3"]);
+    s.close();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/loadgen: the server closed the connection/);
+  });
+
+  test("reports a connection the server starves as stalled (exit 3)", async () => {
+    // Echoes connection 0 only once; the others normally.
+    let first = true;
+    const s = server(async (c, buf, n) => {
+      if (first) {
+        first = false;
+        await c.write(buf.subarray(0, n));
+        return new Promise<boolean>(() => {}); // then never again
+      }
+      await c.write(buf.subarray(0, n));
+      return true;
+    });
+    const r = await run(["--port", String(s.port), "--conns", "3", "--size", "64", "--warmup", "0.1", "--duration", "0.6", "--stall", "0.3"]);
+    s.close();
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/loadgen: 1 of 3 connections stalled/);
+    expect(JSON.parse(r.out).stalled).toBe(1);
+  });
+});
