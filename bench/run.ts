@@ -1,7 +1,8 @@
 // The benchmark against the runtimes' builtins: the README's main job.
 //
-//   bun bench/run.ts            full run (~10 min): 5 configs x 6 servers, 5 s windows, idle memory, deadlines
-//   bun bench/run.ts --quick    ~2 min: short windows, 2,000 idle connections
+//   bun bench/run.ts            full run (~5 min): 5 configs x 6 servers, 5 s windows, idle memory,
+//                               deadline lateness, microbenchmarks
+//   bun bench/run.ts --quick    under 2 min: short windows, 2,000 idle connections, no microbenchmarks
 //   options: --duration=S --warmup=S --repeats=N --idle=N --only=bun|deno
 //
 // Servers run on CPU 0 and the C load generator on CPU 1 (taskset), a fresh
@@ -221,6 +222,21 @@ for (const rt of ["bun", "deno"] as const) {
   lateness[rt] = deadlines(rt);
 }
 
+function micro(runtime: "bun" | "deno"): string {
+  const argv = runtime === "bun"
+    ? [bin("bun"), join(root, "bench", "micro.ts")]
+    : [bin("deno"), "run", "--allow-ffi", "--allow-env", join(root, "bench", "micro.ts")];
+  const r = spawnSync(argv[0]!, [...argv.slice(1), "--markdown"], { encoding: "utf8", timeout: 180_000, env: { ...process.env, NO_COLOR: "1" } });
+  return r.status === 0 ? r.stdout.trim() : `microbenchmarks failed: ${r.stderr}`;
+}
+const micros: Record<string, string> = {};
+for (const rt of ["bun", "deno"] as const) {
+  // --quick stays under 2 minutes by leaving these out; `npm run bench:micro` runs them alone.
+  if (quick || (only !== undefined && only !== rt)) continue;
+  console.log(`microbenchmarks on ${rt}...`);
+  micros[rt] = micro(rt);
+}
+
 // ---- report ----
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "—");
 const lines: string[] = [];
@@ -267,6 +283,7 @@ for (const rt of ["bun", "deno"] as const) {
     }
   } else if (lt !== undefined) lines.push(`| deadline lateness | ${lt} | | | |`);
   lines.push("");
+  if (micros[rt]) lines.push(`### Microbenchmarks (mitata, bench/micro.ts)`, "", micros[rt], "");
   const errs = mine.flatMap((r) => Object.entries(r.results).filter(([, x]) => x.error).map(([k, x]) => `- ${r.server.name}, ${configs.find((c) => c.key === k)!.label}: ${x.error}`));
   if (errs.length) lines.push("Load generator reports:", ...errs, "");
 }
