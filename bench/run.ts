@@ -318,6 +318,7 @@ function chart(): string {
     `<text x="${left - 6}" y="${y(1) + 4}" text-anchor="end">1.0×</text>`,
     `<text x="${left - 6}" y="${y(max / 1.1) + 4}" text-anchor="end">${(max / 1.1).toFixed(1)}×</text>`,
     `<line x1="${left}" y1="${bottom}" x2="${W - 20}" y2="${bottom}" stroke="#000"/>`,
+    `<text x="${left - 6}" y="${bottom + 4}" text-anchor="end">0</text>`,
   ];
   configs.forEach((c, i) => {
     const gx = left + i * groupW;
