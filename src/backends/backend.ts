@@ -81,7 +81,11 @@ export interface Backend {
   close(fd: number): number;
   /** netpollarm: level-triggered backends re-arm `mode` before a wait; edge-triggered ones do nothing. */
   arm(fd: number, slot: number, gen: number, mode: number): void;
-  /** netpoll(0) on the calling thread. Returns how many readiness events it delivered to `sink`. */
+  /**
+   * netpoll(0) on the main thread, into a buffer of its own: callable at any
+   * time, also while the poller thread is blocked. Returns how many readiness
+   * events it delivered to `sink`.
+   */
   pollInline(sink: ReadySink): number;
   /** Writes the blocking call's arguments for netpoll(delayNs) (delayNs < 0: forever). */
   prepareBlocking(delayNs: number): void;

@@ -51,6 +51,12 @@ export function createEpollBackend(): Backend {
   const dataWord = layout.dataOffset / 4;
   const eventsView = new Uint8Array(shared, controlBytes); // kept: its pointer is held
   const eventsPtr = ffi.ptrOf(eventsView);
+  // The main thread's own event buffer for inline polls, so it can poll even
+  // while the poller thread is blocked in epoll_wait on the shared one
+  // (several epoll_wait callers on one epoll fd are allowed; each event goes to one).
+  const inlineView = new Uint8Array(maxEvents * layout.size);
+  const inlineWords = new Uint32Array(inlineView.buffer);
+  const inlinePtr = ffi.ptrOf(inlineView);
 
   const epfd = sys.epoll_create1(k.EPOLL_CLOEXEC);
   if (epfd < 0) throw new ErrnoError("epoll_create1", errnoCell[0]!);
@@ -91,7 +97,7 @@ export function createEpollBackend(): Backend {
   // What prepareBlocking asked for, so completeBlocking can apply Go's EINTR rule.
   let waitms = 0;
 
-  function decode(n: number, blocking: boolean, sink: ReadySink): number {
+  function decode(words: Uint32Array, n: number, blocking: boolean, sink: ReadySink): number {
     let delivered = 0;
     for (let i = 0; i < n; i++) {
       const base = i * stride;
@@ -156,8 +162,8 @@ export function createEpollBackend(): Backend {
     },
     pollInline(sink) {
       for (;;) {
-        const n = sys.epoll_wait(epfd, eventsPtr, maxEvents, 0);
-        if (n >= 0) return decode(n, false, sink);
+        const n = sys.epoll_wait(epfd, inlinePtr, maxEvents, 0);
+        if (n >= 0) return decode(inlineWords, n, false, sink);
         const e = errnoCell[0]!;
         if (e !== EINTR) throw new ErrnoError("epoll_wait", e);
       }
@@ -169,7 +175,7 @@ export function createEpollBackend(): Backend {
     },
     completeBlocking(result, e, sink) {
       const n = fail(result, e);
-      return decode(n, waitms !== 0, sink);
+      return decode(words, n, waitms !== 0, sink);
     },
     pollHere(delayNs, sink) {
       backend.prepareBlocking(delayNs);

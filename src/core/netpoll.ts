@@ -390,6 +390,15 @@ export function pollSetRef(pdh: PollDesc, ref: boolean): void {
   if (parked > 0) poller!.refChanged(ref ? parked : -parked);
 }
 
+/**
+ * Tells the poller an FD operation completed without parking; every so
+ * often it polls inline so parked descriptors are not starved by busy ones
+ * (Go's scheduler polls the network every few ticks, not only when idle).
+ */
+export function netpollTick(): void {
+  poller?.tick();
+}
+
 // ---- Go's internals ----
 
 /** The backend's sink: a tagged event, checked against the slot's generation, then netpollready. */
@@ -565,6 +574,8 @@ export interface NetpollStats {
   events: number;
   /** Deadline timers fired. */
   timersFired: number;
+  /** Inline polls forced between macrotasks by busy FD operations (netpollTick). */
+  tickPolls: number;
   /** Writes to the wake descriptor (netpollBreak after dedupe). */
   wakeWrites: number;
 }
@@ -582,7 +593,7 @@ export interface NetpollStats {
 export function netpollStats(): NetpollStats {
   const p = poller;
   if (p === null) {
-    return { open: 0, waiters: 0, refWaiters: 0, inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, wakeWrites: 0 };
+    return { open: 0, waiters: 0, refWaiters: 0, inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, tickPolls: 0, wakeWrites: 0 };
   }
   return { open: p.cache.open, waiters: p.waiters, refWaiters: p.refWaiters, ...p.stats, wakeWrites: p.backend.stats.wakeWrites };
 }

@@ -19,6 +19,7 @@ import {
   pollSetDeadline,
   pollSetRef,
   pollUnblock,
+  netpollTick,
   pollWait,
   type WaitMode,
 } from "../core/netpoll.ts";
@@ -135,7 +136,10 @@ export class FD {
       const len = p.length < maxIO ? p.length : maxIO;
       for (;;) {
         const n = libc.read(this.sysfd, p, len);
-        if (n >= 0) return n;
+        if (n >= 0) {
+          netpollTick();
+          return n;
+        }
         const e = errnoCell[0]!;
         if (e === EAGAIN) await this.#wait("read", "r", signal);
         else if (e !== EINTR) throw new ErrnoError("read", e);
@@ -167,6 +171,7 @@ export class FD {
         if (e === EAGAIN) await this.#wait("write", "w", signal);
         else if (e !== EINTR) throw new ErrnoError(this.#socket ? "send" : "write", e);
       }
+      netpollTick();
       return p.length;
     } finally {
       this.#mu.unlock(false);
@@ -190,7 +195,10 @@ export class FD {
       for (;;) {
         len[0] = addr.length;
         const s = libc.accept4(this.sysfd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (s >= 0) return { fd: s, addr: addr.subarray(0, len[0]) };
+        if (s >= 0) {
+          netpollTick();
+          return { fd: s, addr: addr.subarray(0, len[0]) };
+        }
         const e = errnoCell[0]!;
         if (e === EAGAIN) await this.#wait("accept", "r", signal);
         else if (e !== EINTR && e !== ECONNABORTED) throw new ErrnoError("accept4", e);
