@@ -39,7 +39,9 @@ const cpus = os.cpus().length;
 const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 const pin = (cpu: number, argv: string[]) => (hasTaskset && cpus >= 2 ? ["taskset", "-c", String(cpu), ...argv] : argv);
 // 10,000 idle connections need more descriptors than the default 1024 on both sides.
-const withFds = (argv: string[]) => ["sh", "-c", 'ulimit -n 65536 2>/dev/null || ulimit -n 16384; exec "$@"', "sh", ...argv];
+const withFds = (
+  argv: string[],
+) => ["sh", "-c", 'ulimit -n 65536 2>/dev/null || ulimit -n 16384; exec "$@"', "sh", ...argv];
 
 // ---- servers ----
 interface Server {
@@ -54,8 +56,18 @@ const servers: Server[] = [
   { name: "Bun.listen", runtime: "bun", reference: true, argv: [bin("bun"), s("bun_listen.ts")] },
   { name: "node:net", runtime: "bun", reference: false, argv: [bin("bun"), s("node_net.ts")] },
   { name: "netpoll", runtime: "deno", reference: false, argv: [bin("deno"), "run", "--allow-ffi", s("netpoll.ts")] },
-  { name: "Deno.listen", runtime: "deno", reference: true, argv: [bin("deno"), "run", "--allow-net", s("deno_listen.ts")] },
-  { name: "node:net", runtime: "deno", reference: false, argv: [bin("deno"), "run", "--allow-net", "--allow-env", s("node_net.ts")] },
+  {
+    name: "Deno.listen",
+    runtime: "deno",
+    reference: true,
+    argv: [bin("deno"), "run", "--allow-net", s("deno_listen.ts")],
+  },
+  {
+    name: "node:net",
+    runtime: "deno",
+    reference: false,
+    argv: [bin("deno"), "run", "--allow-net", "--allow-env", s("node_net.ts")],
+  },
 ].filter((x) => only === undefined || x.runtime === only) as Server[];
 
 interface Config {
@@ -121,8 +133,21 @@ interface LoadResult {
 
 function runLoad(port: number, pid: number, c: Config): Promise<LoadResult> {
   const argv = withFds(pin(1, [
-    loadgen, "--port", String(port), "--conns", String(c.conns), "--size", String(c.size), "--depth", String(c.depth),
-    "--warmup", String(warmup), "--duration", String(duration), "--pid", String(pid),
+    loadgen,
+    "--port",
+    String(port),
+    "--conns",
+    String(c.conns),
+    "--size",
+    String(c.size),
+    "--depth",
+    String(c.depth),
+    "--warmup",
+    String(warmup),
+    "--duration",
+    String(duration),
+    "--pid",
+    String(pid),
   ]));
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
@@ -135,7 +160,18 @@ function runLoad(port: number, pid: number, c: Config): Promise<LoadResult> {
       clearTimeout(limit);
       const line = out.split("\n").find((l) => l.startsWith("{"));
       if (line) resolve({ ...(JSON.parse(line) as LoadResult), ...(code !== 0 ? { error: err.trim() } : {}) });
-      else resolve({ rps: 0, p50us: 0, p99us: 0, p999us: 0, fairness: 0, minPerConn: 0, maxPerConn: 0, serverCpuUsPerRoundTrip: 0, stalled: 0, error: err.trim() || `exit ${code}` });
+      else {resolve({
+          rps: 0,
+          p50us: 0,
+          p99us: 0,
+          p999us: 0,
+          fairness: 0,
+          minPerConn: 0,
+          maxPerConn: 0,
+          serverCpuUsPerRoundTrip: 0,
+          stalled: 0,
+          error: err.trim() || `exit ${code}`,
+        });}
     });
   });
 }
@@ -146,7 +182,7 @@ function rssKiB(pid: number): number {
 }
 
 /** Server RSS growth per idle connection, in bytes. */
-async function idleBytes(sv: Server, port: number, pid: number): Promise<number | string> {
+async function idleBytes(port: number, pid: number): Promise<number | string> {
   const before = rssKiB(pid);
   const argv = withFds(pin(1, [loadgen, "--port", String(port), "--idle", String(idleConns)]));
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
@@ -181,7 +217,9 @@ function deadlines(runtime: "bun" | "deno"): Record<string, { p50: number; p99: 
     : [bin("deno"), "run", "--allow-ffi", join(root, "bench", "deadline.ts")];
   const r = spawnSync(argv[0]!, [...argv.slice(1), `--n=${quick ? 100 : 300}`], { encoding: "utf8", timeout: 120_000 });
   const line = r.stdout?.split("\n").find((l) => l.startsWith("{"));
-  return line ? (JSON.parse(line) as { lateMs: Record<string, { p50: number; p99: number; max: number }> }).lateMs : `failed: ${r.stderr}`;
+  return line
+    ? (JSON.parse(line) as { lateMs: Record<string, { p50: number; p99: number; max: number }> }).lateMs
+    : `failed: ${r.stderr}`;
 }
 
 // ---- run ----
@@ -191,10 +229,20 @@ const t0 = performance.now();
 const total = configs.length * servers.length * repeats + servers.length;
 let step = 0;
 const progress = (what: string) =>
-  console.log(`[${String(++step).padStart(2)}/${total}] ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${what}`);
+  console.log(
+    `[${String(++step).padStart(2)}/${total}] ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${what}`,
+  );
 
-console.log(`netpoll benchmark: ${quick ? "quick" : "full"} run, ${warmup} s warm-up + ${duration} s per window, ${repeats} repeat(s)`);
-console.log(`server on CPU 0, load generator on CPU 1${hasTaskset && cpus >= 2 ? "" : " (NOT pinned: taskset or a 2nd CPU is missing)"}\n`);
+console.log(
+  `netpoll benchmark: ${
+    quick ? "quick" : "full"
+  } run, ${warmup} s warm-up + ${duration} s per window, ${repeats} repeat(s)`,
+);
+console.log(
+  `server on CPU 0, load generator on CPU 1${
+    hasTaskset && cpus >= 2 ? "" : " (NOT pinned: taskset or a 2nd CPU is missing)"
+  }\n`,
+);
 for (const c of configs) {
   for (const row of rows) {
     const runs: LoadResult[] = [];
@@ -203,7 +251,15 @@ for (const c of configs) {
       runs.push(await runLoad(port, child.pid!, c));
       await stop(child);
       const x = runs.at(-1)!;
-      progress(`${c.label.padEnd(34)} ${row.server.runtime.padEnd(4)} ${row.server.name.padEnd(12)} ${x.error && !x.rps ? `ERROR ${x.error}` : `${Math.round(x.rps).toString().padStart(7)} rt/s  p50 ${x.p50us.toFixed(0)} µs  p99 ${x.p99us.toFixed(0)} µs${x.stalled ? `  ${x.stalled} STALLED` : ""}`}`);
+      progress(
+        `${c.label.padEnd(34)} ${row.server.runtime.padEnd(4)} ${row.server.name.padEnd(12)} ${
+          x.error && !x.rps
+            ? `ERROR ${x.error}`
+            : `${Math.round(x.rps).toString().padStart(7)} rt/s  p50 ${x.p50us.toFixed(0)} µs  p99 ${
+              x.p99us.toFixed(0)
+            } µs${x.stalled ? `  ${x.stalled} STALLED` : ""}`
+        }`,
+      );
     }
     runs.sort((a, b) => a.rps - b.rps);
     row.results[c.key] = runs[Math.floor(runs.length / 2)]!;
@@ -211,9 +267,13 @@ for (const c of configs) {
 }
 for (const row of rows) {
   const { child, port } = await startServer(row.server);
-  row.idle = await idleBytes(row.server, port, child.pid!);
+  row.idle = await idleBytes(port, child.pid!);
   await stop(child);
-  progress(`idle memory, ${idleConns} conns       ${row.server.runtime.padEnd(4)} ${row.server.name.padEnd(12)} ${typeof row.idle === "number" ? `${Math.round(row.idle)} B/conn` : row.idle}`);
+  progress(
+    `idle memory, ${idleConns} conns       ${row.server.runtime.padEnd(4)} ${row.server.name.padEnd(12)} ${
+      typeof row.idle === "number" ? `${Math.round(row.idle)} B/conn` : row.idle
+    }`,
+  );
 }
 const lateness: Record<string, ReturnType<typeof deadlines>> = {};
 for (const rt of ["bun", "deno"] as const) {
@@ -226,7 +286,11 @@ function micro(runtime: "bun" | "deno"): string {
   const argv = runtime === "bun"
     ? [bin("bun"), join(root, "bench", "micro.ts")]
     : [bin("deno"), "run", "--allow-ffi", "--allow-env", join(root, "bench", "micro.ts")];
-  const r = spawnSync(argv[0]!, [...argv.slice(1), "--markdown"], { encoding: "utf8", timeout: 180_000, env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(argv[0]!, [...argv.slice(1), "--markdown"], {
+    encoding: "utf8",
+    timeout: 180_000,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   return r.status === 0 ? r.stdout.trim() : `microbenchmarks failed: ${r.stderr}`;
 }
 const micros: Record<string, string> = {};
@@ -244,12 +308,23 @@ const versions = {
   bun: spawnSync(bin("bun"), ["--version"], { encoding: "utf8" }).stdout.trim(),
   deno: spawnSync(bin("deno"), ["--version"], { encoding: "utf8" }).stdout.split("\n")[0]!.trim(),
 };
-const machine = `${os.cpus()[0]?.model ?? "cpu"} × ${cpus}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`;
+const machine = `${os.cpus()[0]?.model ?? "cpu"} × ${cpus}, ${
+  Math.round(os.totalmem() / 2 ** 30)
+} GiB, Linux ${os.release()}`;
 const command = `bun bench/run.ts ${process.argv.slice(2).join(" ")}`.trim();
 lines.push(`# Benchmark: netpoll against the runtimes' builtins`, "");
-lines.push(`${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${machine} · Bun ${versions.bun} · ${versions.deno}`);
-lines.push(`Command: \`${command}\` · ${warmup} s warm-up + ${duration} s per window · server pinned to CPU 0, C load generator to CPU 1.`);
-lines.push(`Ratios compare netpoll with the same runtime's builtin, measured in this run. For rt/s and fairness higher is better; for CPU, latency, memory lower is better.`, "");
+lines.push(
+  `${
+    new Date().toISOString().slice(0, 16).replace("T", " ")
+  } UTC · ${machine} · Bun ${versions.bun} · ${versions.deno}`,
+);
+lines.push(
+  `Command: \`${command}\` · ${warmup} s warm-up + ${duration} s per window · server pinned to CPU 0, C load generator to CPU 1.`,
+);
+lines.push(
+  `Ratios compare netpoll with the same runtime's builtin, measured in this run. For rt/s and fairness higher is better; for CPU, latency, memory lower is better.`,
+  "",
+);
 for (const rt of ["bun", "deno"] as const) {
   const mine = rows.filter((r) => r.server.runtime === rt);
   if (mine.length === 0) continue;
@@ -263,8 +338,16 @@ for (const rt of ["bun", "deno"] as const) {
     for (const c of configs) {
       const a = ours.results[c.key]!;
       const b = ref.results[c.key]!;
-      const fmt = (r: LoadResult) => (r.error && !r.rps ? "error" : `${get(r).toFixed(digits)}${unit}${r.stalled ? ` (${r.stalled} stalled)` : ""}`);
-      lines.push(`| ${label}, ${c.label} | ${fmt(a)} | ${fmt(b)} | ${ratio(get(a), get(b))} | ${others.map((o) => fmt(o.results[c.key]!)).join(" | ")} |`);
+      const fmt = (
+        r: LoadResult,
+      ) => (r.error && !r.rps
+        ? "error"
+        : `${get(r).toFixed(digits)}${unit}${r.stalled ? ` (${r.stalled} stalled)` : ""}`);
+      lines.push(
+        `| ${label}, ${c.label} | ${fmt(a)} | ${fmt(b)} | ${ratio(get(a), get(b))} | ${
+          others.map((o) => fmt(o.results[c.key]!)).join(" | ")
+        } |`,
+      );
     }
   };
   fig("round trips/s", (r) => r.rps, "");
@@ -273,26 +356,65 @@ for (const rt of ["bun", "deno"] as const) {
   fig("p99 µs", (r) => r.p99us, "", 1);
   fig("fairness (fewest/mean)", (r) => r.fairness, "", 2);
   const idle = (r: Row) => (typeof r.idle === "number" ? `${Math.round(r.idle)} B` : String(r.idle));
-  lines.push(`| bytes per idle conn (${idleConns}) | ${idle(ours)} | ${idle(ref)} | ${typeof ours.idle === "number" && typeof ref.idle === "number" ? ratio(ours.idle, ref.idle) : "—"} | ${others.map(idle).join(" | ")} |`);
+  lines.push(
+    `| bytes per idle conn (${idleConns}) | ${idle(ours)} | ${idle(ref)} | ${
+      typeof ours.idle === "number" && typeof ref.idle === "number" ? ratio(ours.idle, ref.idle) : "—"
+    } | ${others.map(idle).join(" | ")} |`,
+  );
   const lt = lateness[rt];
   if (typeof lt === "object") {
     for (const ms of [1, 10, 100]) {
       const a = lt[`netpoll_${ms}ms`]!;
       const b = lt[`setTimeout_${ms}ms`]!;
-      lines.push(`| deadline lateness p99, ${ms} ms (vs setTimeout) | ${a.p99.toFixed(2)} ms | ${b.p99.toFixed(2)} ms | ${ratio(a.p99, b.p99)} |${others.map(() => " |").join("")}`);
+      lines.push(
+        `| deadline lateness p99, ${ms} ms (vs setTimeout) | ${a.p99.toFixed(2)} ms | ${b.p99.toFixed(2)} ms | ${
+          ratio(a.p99, b.p99)
+        } |${others.map(() => " |").join("")}`,
+      );
     }
   } else if (lt !== undefined) lines.push(`| deadline lateness | ${lt} | | | |`);
   lines.push("");
   if (micros[rt]) lines.push(`### Microbenchmarks (mitata, bench/micro.ts)`, "", micros[rt], "");
-  const errs = mine.flatMap((r) => Object.entries(r.results).filter(([, x]) => x.error).map(([k, x]) => `- ${r.server.name}, ${configs.find((c) => c.key === k)!.label}: ${x.error}`));
+  const errs = mine.flatMap((r) =>
+    Object.entries(r.results).filter(([, x]) => x.error).map(([k, x]) =>
+      `- ${r.server.name}, ${configs.find((c) => c.key === k)!.label}: ${x.error}`
+    )
+  );
   if (errs.length) lines.push("Load generator reports:", ...errs, "");
 }
 const report = lines.join("\n");
 writeFileSync(join(outDir, "REPORT.md"), `${report}\n![round trips/s as a ratio to the builtin](chart.svg)\n`);
-writeFileSync(join(outDir, "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, versions, command, warmup, duration, repeats, idleConns, rows: rows.map((r) => ({ runtime: r.server.runtime, server: r.server.name, results: r.results, idleBytesPerConn: r.idle })), lateness }, null, 2));
+writeFileSync(
+  join(outDir, "results.json"),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine,
+      versions,
+      command,
+      warmup,
+      duration,
+      repeats,
+      idleConns,
+      rows: rows.map((r) => ({
+        runtime: r.server.runtime,
+        server: r.server.name,
+        results: r.results,
+        idleBytesPerConn: r.idle,
+      })),
+      lateness,
+    },
+    null,
+    2,
+  ),
+);
 writeFileSync(join(outDir, "chart.svg"), chart());
 console.log(`\n${report}`);
-console.log(`written: bench/results/REPORT.md, results.json, chart.svg (${((performance.now() - t0) / 1000).toFixed(0)} s in all)`);
+console.log(
+  `written: bench/results/REPORT.md, results.json, chart.svg (${
+    ((performance.now() - t0) / 1000).toFixed(0)
+  } s in all)`,
+);
 
 /** A grouped bar chart: netpoll's round trips/s as a ratio to the builtin, per config and runtime. */
 function chart(): string {
@@ -302,18 +424,22 @@ function chart(): string {
   const left = 60;
   const bottom = 250;
   const groupW = (W - left - 20) / configs.length;
-  const vals = rts.flatMap((rt) => configs.map((c) => {
-    const ours = rows.find((r) => r.server.runtime === rt && r.server.name === "netpoll")!.results[c.key]!;
-    const ref = rows.find((r) => r.server.runtime === rt && r.server.reference)!.results[c.key]!;
-    return ref.rps > 0 ? ours.rps / ref.rps : 0;
-  }));
+  const vals = rts.flatMap((rt) =>
+    configs.map((c) => {
+      const ours = rows.find((r) => r.server.runtime === rt && r.server.name === "netpoll")!.results[c.key]!;
+      const ref = rows.find((r) => r.server.runtime === rt && r.server.reference)!.results[c.key]!;
+      return ref.rps > 0 ? ours.rps / ref.rps : 0;
+    })
+  );
   const max = Math.max(1.5, ...vals) * 1.1;
   const y = (v: number) => bottom - (v / max) * (bottom - 30);
   const colors = { bun: "#f472b6", deno: "#22c55e" };
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">netpoll round trips/s ÷ the runtime's builtin (same run)</text>`,
+    `<text x="${
+      W / 2
+    }" y="18" text-anchor="middle" font-size="14">netpoll round trips/s ÷ the runtime's builtin (same run)</text>`,
     `<line x1="${left}" y1="${y(1)}" x2="${W - 20}" y2="${y(1)}" stroke="#555" stroke-dasharray="4 3"/>`,
     `<text x="${left - 6}" y="${y(1) + 4}" text-anchor="end">1.0×</text>`,
     `<text x="${left - 6}" y="${y(max / 1.1) + 4}" text-anchor="end">${(max / 1.1).toFixed(1)}×</text>`,
@@ -329,12 +455,22 @@ function chart(): string {
       parts.push(`<rect x="${x}" y="${y(v)}" width="${bw - 4}" height="${bottom - y(v)}" fill="${colors[rt]}"/>`);
       parts.push(`<text x="${x + (bw - 4) / 2}" y="${y(v) - 4}" text-anchor="middle">${v.toFixed(2)}</text>`);
     });
-    parts.push(`<text x="${gx + groupW / 2}" y="${bottom + 16}" text-anchor="middle">${c.label.split(",").slice(0, 2).join(",")}</text>`);
-    if (c.depth > 1) parts.push(`<text x="${gx + groupW / 2}" y="${bottom + 30}" text-anchor="middle">pipelined ×${c.depth}</text>`);
+    parts.push(
+      `<text x="${gx + groupW / 2}" y="${bottom + 16}" text-anchor="middle">${
+        c.label.split(",").slice(0, 2).join(",")
+      }</text>`,
+    );
+    if (c.depth > 1) {
+      parts.push(`<text x="${gx + groupW / 2}" y="${bottom + 30}" text-anchor="middle">pipelined ×${c.depth}</text>`);
+    }
   });
   rts.forEach((rt, j) => {
     parts.push(`<rect x="${left + j * 150}" y="${H - 22}" width="12" height="12" fill="${colors[rt]}"/>`);
-    parts.push(`<text x="${left + j * 150 + 18}" y="${H - 12}">${rt === "bun" ? "Bun: ÷ Bun.listen" : "Deno: ÷ Deno.listen"}</text>`);
+    parts.push(
+      `<text x="${left + j * 150 + 18}" y="${H - 12}">${
+        rt === "bun" ? "Bun: ÷ Bun.listen" : "Deno: ÷ Deno.listen"
+      }</text>`,
+    );
   });
   parts.push("</svg>");
   return parts.join("\n");

@@ -67,9 +67,19 @@ const tt = await thread();
 const s3 = netpollStats();
 
 console.log(`wake round trip on ${runtime} (${profile.key}), ${n} round trips per path`);
-console.log(`  inline (epoll_wait(0) on the main thread): median ${us(pct(ti, 50))} µs, p99 ${us(pct(ti, 99))} µs, thread hops ${s1.blockingPolls - s0.blockingPolls}`);
-console.log(`  through the poller thread:                 median ${us(pct(tt, 50))} µs, p99 ${us(pct(tt, 99))} µs, thread hops ${s3.blockingPolls - s2.blockingPolls}`);
-if (s1.blockingPolls - s0.blockingPolls > n / 100) console.log("  warning: the inline path hopped threads more than 1% of the time");
+console.log(
+  `  inline (epoll_wait(0) on the main thread): median ${us(pct(ti, 50))} µs, p99 ${us(pct(ti, 99))} µs, thread hops ${
+    s1.blockingPolls - s0.blockingPolls
+  }`,
+);
+console.log(
+  `  through the poller thread:                 median ${us(pct(tt, 50))} µs, p99 ${us(pct(tt, 99))} µs, thread hops ${
+    s3.blockingPolls - s2.blockingPolls
+  }`,
+);
+if (s1.blockingPolls - s0.blockingPolls > n / 100) {
+  console.log("  warning: the inline path hopped threads more than 1% of the time");
+}
 pollUnblock(pd);
 pollClose(pd);
 libc.close(efd);

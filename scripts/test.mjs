@@ -47,8 +47,13 @@ const steps = {
   deno() {
     const file = join(out, "deno.json");
     const status = run(bin("deno"), [
-      "run", "-A", "node_modules/vitest/vitest.mjs", "run",
-      "--reporter=default", "--reporter=json", `--outputFile.json=${file}`,
+      "run",
+      "-A",
+      "node_modules/vitest/vitest.mjs",
+      "run",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${file}`,
     ]);
     return counts("vitest on deno", file, (json) => {
       const j = JSON.parse(json);
@@ -67,10 +72,37 @@ const steps = {
     mkdirSync(join(root, ".cache", "types"), { recursive: true });
     const types = spawnSync(bin("deno"), ["types"], { cwd: root, encoding: "utf8" });
     writeFileSync(join(root, ".cache", "types", "deno.d.ts"), types.stdout ?? "");
-    const a = run(bin("deno"), ["check", "src", "tests", "bench", "examples"].filter((d) => d === "check" || existsSync(join(root, d))));
+    const a = run(
+      bin("deno"),
+      ["check", "src", "tests", "bench", "examples"].filter((d) => d === "check" || existsSync(join(root, d))),
+    );
     const b = run(bin("tsc"), ["-p", "tsconfig.json"]);
     console.log(`deno check: ${a === 0 ? "ok" : "FAILED"}; tsc: ${b === 0 ? "ok" : "FAILED"}`);
-    return { step: "type-check (deno check, tsc)", passed: (a === 0) + (b === 0), failed: (a !== 0) + (b !== 0), skipped: 0 };
+    return {
+      step: "type-check (deno check, tsc)",
+      passed: (a === 0) + (b === 0),
+      failed: (a !== 0) + (b !== 0),
+      skipped: 0,
+    };
+  },
+  lint() {
+    // The ecosystem's own checks, each one pass/fail: what JSR and a Deno user would see.
+    const checks = [
+      ["deno lint", [bin("deno"), ["lint"]]],
+      ["deno fmt --check", [bin("deno"), ["fmt", "--check"]]],
+      ["deno doc --lint", [bin("deno"), ["doc", "--lint", "src/mod.ts"]]],
+      ["deno check --doc (every JSDoc example type-checks)", [bin("deno"), ["check", "--doc", "src"]]],
+      ["deno publish --dry-run", [bin("deno"), ["publish", "--dry-run", "--allow-dirty"]]],
+      ["npm pack --dry-run", ["npm", ["pack", "--dry-run", "--silent"]]],
+    ];
+    let passed = 0;
+    let failed = 0;
+    for (const [name, [cmd, args]] of checks) {
+      const ok = run(cmd, args) === 0;
+      console.log(`${name}: ${ok ? "ok" : "FAILED"}`);
+      ok ? passed++ : failed++;
+    }
+    return { step: "lint, format, docs, publish dry-runs", passed, failed, skipped: 0 };
   },
 };
 
@@ -86,7 +118,9 @@ for (const name of chosen) {
 }
 console.log("\nsummary:");
 for (const r of results) {
-  console.log(`  ${r.step}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ""}`);
+  console.log(
+    `  ${r.step}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ""}`,
+  );
 }
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);
 console.log(`${sum("passed")} passed, ${sum("failed")} failed, ${sum("skipped")} skipped`);

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { PollCode, pollClose, pollOpen, pollUnblock, pollWait } from "./mod.ts";
+ * import { PollCode, pollClose, pollOpen, pollUnblock, pollWait } from "@netpoll/netpoll";
  * declare const fd: number; // any non-blocking fd: a pipe, socket, eventfd, tty
  * const pd = pollOpen(fd);
  * if ((await pollWait(pd, "r")) === PollCode.None) console.log("readable");
@@ -44,6 +44,7 @@ export { ErrClosing, ErrDeadlineExceeded, ErrNotPollable } from "./net/errors.ts
 export type { Deadline } from "./net/deadline.ts";
 export type { OpOptions } from "./net/fd.ts";
 export type { Addr, NetAddr, UnixAddr } from "./net/sockaddr.ts";
+export { FDHandle } from "./net/handle.ts";
 export { Conn } from "./net/conn.ts";
 export { listen, Listener, type TcpListenOptions, type UnixListenOptions } from "./net/listener.ts";
 export { connect, type TcpConnectOptions, type UnixConnectOptions } from "./net/connect.ts";

@@ -43,11 +43,14 @@ async function echoRoundTrip(net: NetLike, message: string): Promise<string> {
 }
 
 describe("drop-in for Deno's sockets", () => {
-  test.skipIf(runtime !== "deno")("one echo function, unchanged, against Deno.listen and ours (Deno only: Bun has no Deno.listen)", async () => {
-    const deno = (globalThis as unknown as { Deno: NetLike }).Deno;
-    expect(await echoRoundTrip(deno, "through Deno.listen")).toBe("through Deno.listen");
-    expect(await echoRoundTrip(ours as unknown as NetLike, "through netpoll")).toBe("through netpoll");
-  });
+  test.skipIf(runtime !== "deno")(
+    "one echo function, unchanged, against Deno.listen and ours (Deno only: Bun has no Deno.listen)",
+    async () => {
+      const deno = (globalThis as unknown as { Deno: NetLike }).Deno;
+      expect(await echoRoundTrip(deno, "through Deno.listen")).toBe("through Deno.listen");
+      expect(await echoRoundTrip(ours as unknown as NetLike, "through netpoll")).toBe("through netpoll");
+    },
+  );
 
   test("the same echo function against ours, on every runtime", async () => {
     expect(await echoRoundTrip(ours as unknown as NetLike, `on ${runtime}`)).toBe(`on ${runtime}`);

@@ -10,7 +10,9 @@ import { type Conn, listen, type NetAddr } from "../src/mod.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "netpoll-loadgen-"));
 const loadgen = join(dir, "loadgen");
-const cc = spawnSync("gcc", ["-O2", "-o", loadgen, new URL("../bench/loadgen.c", import.meta.url).pathname], { encoding: "utf8" });
+const cc = spawnSync("gcc", ["-O2", "-o", loadgen, new URL("../bench/loadgen.c", import.meta.url).pathname], {
+  encoding: "utf8",
+});
 
 function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -58,7 +60,20 @@ describe("load generator", () => {
 
   test("measures an honest echo server: every connection completes round trips, byte-exact", async () => {
     const s = server(async (c, buf, n) => (await c.write(buf.subarray(0, n)), true));
-    const r = await run(["--port", String(s.port), "--conns", "8", "--size", "1000", "--depth", "2", "--warmup", "0.1", "--duration", "0.4"]);
+    const r = await run([
+      "--port",
+      String(s.port),
+      "--conns",
+      "8",
+      "--size",
+      "1000",
+      "--depth",
+      "2",
+      "--warmup",
+      "0.1",
+      "--duration",
+      "0.4",
+    ]);
     s.close();
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
@@ -75,15 +90,37 @@ describe("load generator", () => {
       await c.write(buf.subarray(0, n));
       return true;
     });
-    const r = await run(["--port", String(s.port), "--conns", "1", "--size", "4096", "--warmup", "0.1", "--duration", "0.3"]);
+    const r = await run([
+      "--port",
+      String(s.port),
+      "--conns",
+      "1",
+      "--size",
+      "4096",
+      "--warmup",
+      "0.1",
+      "--duration",
+      "0.3",
+    ]);
     s.close();
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^loadgen: wrong byte at offset 5000 of connection 0/);
   });
 
   test("refuses a server that hangs up", async () => {
-    const s = server(async () => false);
-    const r = await run(["--port", String(s.port), "--conns", "2", "--size", "64", "--warmup", "0.1", "--duration", "0.3"]);
+    const s = server(() => Promise.resolve(false));
+    const r = await run([
+      "--port",
+      String(s.port),
+      "--conns",
+      "2",
+      "--size",
+      "64",
+      "--warmup",
+      "0.1",
+      "--duration",
+      "0.3",
+    ]);
     s.close();
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/loadgen: the server closed the connection/);
@@ -101,7 +138,20 @@ describe("load generator", () => {
       await c.write(buf.subarray(0, n));
       return true;
     });
-    const r = await run(["--port", String(s.port), "--conns", "3", "--size", "64", "--warmup", "0.1", "--duration", "0.6", "--stall", "0.3"]);
+    const r = await run([
+      "--port",
+      String(s.port),
+      "--conns",
+      "3",
+      "--size",
+      "64",
+      "--warmup",
+      "0.1",
+      "--duration",
+      "0.6",
+      "--stall",
+      "0.3",
+    ]);
     s.close();
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/loadgen: 1 of 3 connections stalled/);

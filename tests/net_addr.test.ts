@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../src/net/ip.ts";
-import { decodeSockaddr, encodeInet, encodeUnix, sockaddrIn6Size, sockaddrInSize, sockaddrUnSize } from "../src/net/sockaddr.ts";
+import {
+  decodeSockaddr,
+  encodeInet,
+  encodeUnix,
+  sockaddrIn6Size,
+  sockaddrInSize,
+  sockaddrUnSize,
+} from "../src/net/sockaddr.ts";
 
 describe("IP text", () => {
   test("IPv4 parses strictly", () => {
@@ -39,8 +46,16 @@ describe("IP text", () => {
   });
 
   test("round trips through sockaddr", () => {
-    expect(decodeSockaddr(encodeInet(parseIPv4("10.1.2.3")!, 443))).toEqual({ transport: "tcp", hostname: "10.1.2.3", port: 443 });
-    expect(decodeSockaddr(encodeInet(parseIPv6("::1")!, 65535))).toEqual({ transport: "tcp", hostname: "::1", port: 65535 });
+    expect(decodeSockaddr(encodeInet(parseIPv4("10.1.2.3")!, 443))).toEqual({
+      transport: "tcp",
+      hostname: "10.1.2.3",
+      port: 443,
+    });
+    expect(decodeSockaddr(encodeInet(parseIPv6("::1")!, 65535))).toEqual({
+      transport: "tcp",
+      hostname: "::1",
+      port: 65535,
+    });
     expect(decodeSockaddr(encodeUnix("t", "/tmp/x.sock"))).toEqual({ transport: "unix", path: "/tmp/x.sock" });
     expect(decodeSockaddr(encodeUnix("t", "\0abstract"))).toEqual({ transport: "unix", path: "\0abstract" });
     expect(formatIPv4(new Uint8Array([1, 2, 3, 4]))).toBe("1.2.3.4");
@@ -48,7 +63,9 @@ describe("IP text", () => {
 
   test("Unix paths: length limits and NUL bytes are errors naming the call", () => {
     expect(encodeUnix("t", "x".repeat(107)).length).toBe(2 + 107 + 1);
-    expect(() => encodeUnix("bind", "x".repeat(108))).toThrow(/bind: a Unix socket path must be 1 to 107 bytes, got 108/);
+    expect(() => encodeUnix("bind", "x".repeat(108))).toThrow(
+      /bind: a Unix socket path must be 1 to 107 bytes, got 108/,
+    );
     expect(encodeUnix("t", `\0${"x".repeat(107)}`).length).toBe(110); // abstract: all 108 bytes usable
     expect(() => encodeUnix("t", "a\0b")).toThrow(/contains a NUL byte/);
   });

@@ -38,7 +38,9 @@ describe("connect errors", () => {
     await expect(connect({ port: 1.5 })).rejects.toBeInstanceOf(RangeError);
     await expect(connect({ transport: "udp" } as never)).rejects.toThrow(/connect: transport must be "tcp" or "unix"/);
     await expect(connect(null as never)).rejects.toThrow(/connect: options must be an object/);
-    await expect(connect({ transport: "unix", path: "x".repeat(200) })).rejects.toThrow(/connect: a Unix socket path must be 1 to 107 bytes/);
+    await expect(connect({ transport: "unix", path: "x".repeat(200) })).rejects.toThrow(
+      /connect: a Unix socket path must be 1 to 107 bytes/,
+    );
   });
 });
 
@@ -58,7 +60,7 @@ describe("listen errors", () => {
     await server;
   });
 
-  test("a Unix path that exists: EADDRINUSE", async () => {
+  test("a Unix path that exists: EADDRINUSE", () => {
     const path = tmpSocketPath("inuse");
     const l = listen({ transport: "unix", path });
     expect(() => listen({ transport: "unix", path })).toThrow(/^bind: EADDRINUSE .*netpoll-inuse/);
@@ -71,7 +73,9 @@ describe("listen errors", () => {
     expect(() => listen({ hostname: "example.com", port: 0 })).toThrow(/listen: hostname must be a numeric address/);
     expect(() => listen({ hostname: "256.0.0.1", port: 0 })).toThrow(TypeError);
     expect(() => listen({ port: 0, backlog: -5 })).toThrow(/listen: backlog must be a non-negative integer/);
-    expect(() => listen({ transport: "unix", path: "" })).toThrow(/listen: a Unix socket path must be 1 to 107 bytes, got 0/);
+    expect(() => listen({ transport: "unix", path: "" })).toThrow(
+      /listen: a Unix socket path must be 1 to 107 bytes, got 0/,
+    );
     expect(() => listen({ transport: "sctp" } as never)).toThrow(TypeError);
   });
 

@@ -1,6 +1,6 @@
 // Helpers for the socket tests: an echo server on our listener, random
 // payloads, and reading exactly n bytes.
-import { type Conn, type Listener, listen, type NetAddr } from "../src/mod.ts";
+import { type Conn, listen, type Listener, type NetAddr } from "../src/mod.ts";
 
 /** Deterministic pseudo-random bytes (xorshift), so a failure reproduces. */
 export function payload(n: number, seed: number): Uint8Array {

@@ -100,7 +100,12 @@ describe("readiness", () => {
     // 500 pipes: 500 read ends watched for read, 500 write ends watched for write = 1000 descriptors.
     const wpds = pds2.map((w) => pollOpen(w));
     const woke = new Array<number>(pds.length).fill(0);
-    const waits = pds.map((pd, i) => pollWait(pd, "r").then((c) => { woke[i]!++; return c; }));
+    const waits = pds.map((pd, i) =>
+      pollWait(pd, "r").then((c) => {
+        woke[i]!++;
+        return c;
+      })
+    );
     expect(netpollStats().open).toBeGreaterThanOrEqual(1000);
     for (let i = 0; i < pairs.length; i += 2) put(pairs[i]![1]); // even ones only, first
     const writable = await Promise.all(wpds.map((pd) => pollWait(pd, "w")));
@@ -147,7 +152,7 @@ describe("unblock and close", () => {
     done(pd, r, w);
   });
 
-  test("a second pollUnblock, and any use after pollClose, name the call", async () => {
+  test("a second pollUnblock, and any use after pollClose, name the call", () => {
     const [r, w] = pipe();
     const pd = pollOpen(r);
     pollUnblock(pd);
@@ -246,7 +251,7 @@ describe("bad input", () => {
     done(pd, r, w);
   });
 
-  test("the poller's own descriptors are reported, others are not", async () => {
+  test("the poller's own descriptors are reported, others are not", () => {
     const [r, w] = pipe();
     const pd = pollOpen(r);
     expect(isPollServerDescriptor(r)).toBe(false);

@@ -11,15 +11,7 @@
 import { ErrnoError } from "../ffi/errors.ts";
 import { epollLibc, errnoCell, ffi, libc, profile } from "../ffi/libc.ts";
 import { epollSymbols } from "../ffi/symbols.ts";
-import {
-  type Backend,
-  controlBytes,
-  ctlArg0,
-  modeR,
-  modeW,
-  type ReadySink,
-  wakeSlot,
-} from "./backend.ts";
+import { type Backend, controlBytes, ctlArg0, modeR, modeW, type ReadySink, wakeSlot } from "./backend.ts";
 
 /** Events per epoll_wait, as in Go. */
 const maxEvents = 128;

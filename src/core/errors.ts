@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { pollClose, pollOpen, UsageError } from "./mod.ts";
+ * import { pollClose, pollOpen, UsageError } from "@netpoll/netpoll";
  * declare const fd: number;
  * const pd = pollOpen(fd);
  * try {
@@ -25,6 +25,7 @@
 export class UsageError extends Error {
   /** The API call that was misused. */
   readonly call: string;
+  /** Makes the error for API call `call`; `what` says what was wrong. */
   constructor(call: string, what: string) {
     super(`${call}: ${what}`);
     this.name = "UsageError";

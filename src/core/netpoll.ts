@@ -33,7 +33,7 @@ import { nanotime } from "./timers.ts";
  *
  * @example
  * ```ts
- * import { PollCode, pollOpen, pollSetDeadline, pollWait } from "./mod.ts";
+ * import { PollCode, pollOpen, pollSetDeadline, pollWait } from "@netpoll/netpoll";
  * declare const fd: number;
  * const pd = pollOpen(fd);
  * pollSetDeadline(pd, 5e6, "r"); // 5 ms
@@ -54,9 +54,25 @@ export const PollCode = {
 /** A PollCode value. */
 export type PollCode = (typeof PollCode)[keyof typeof PollCode];
 
-/** A wait mode: read or write. */
+/** A wait mode: read or write. *
+ * @example
+ * ```ts
+ * import { type WaitMode, pollOpen, pollWait } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const mode: WaitMode = "w";
+ * await pollWait(pollOpen(fd), mode);
+ * ```
+ */
 export type WaitMode = "r" | "w";
-/** A deadline mode: read, write, or both. */
+/** A deadline mode: read, write, or both. *
+ * @example
+ * ```ts
+ * import { type DeadlineMode, pollOpen, pollSetDeadline } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const both: DeadlineMode = "rw";
+ * pollSetDeadline(pollOpen(fd), 1e9, both); // one second, both directions
+ * ```
+ */
 export type DeadlineMode = "r" | "w" | "rw";
 
 export type { PollDesc };
@@ -108,7 +124,9 @@ function onFatal(e: Error): void {
 // ---- argument checks: every public call names itself in its errors ----
 
 function use(call: string, pd: PollDesc): PollDescImpl {
-  if (!(pd instanceof PollDescImpl)) throw new TypeError(`${call}: expected a PollDesc from pollOpen, got ${typeof pd}`);
+  if (!(pd instanceof PollDescImpl)) {
+    throw new TypeError(`${call}: expected a PollDesc from pollOpen, got ${typeof pd}`);
+  }
   if (pd.freed) throw new UsageError(call, `the pollDesc for fd ${pd.fd} is closed`);
   return pd;
 }
@@ -137,7 +155,7 @@ function modeName(mode: number): string {
  *
  * @example
  * ```ts
- * import { pollOpen, pollClose, pollUnblock } from "./mod.ts";
+ * import { pollOpen, pollClose, pollUnblock } from "@netpoll/netpoll";
  * declare const fd: number; // a socket, pipe, eventfd, tty...
  * const pd = pollOpen(fd);
  * // ... pollWait(pd, "r") ...
@@ -167,6 +185,15 @@ export function pollOpen(fd: number): PollDesc {
  * poll_runtime_pollClose: stops watching the fd and frees the pollDesc. The fd
  * itself is the caller's to close, after this. Throws {@linkcode UsageError}
  * unless {@linkcode pollUnblock} came first (Go: "close polldesc w/o unblock").
+ *
+ * @example
+ * ```ts
+ * import { pollClose, pollOpen, pollUnblock } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const pd = pollOpen(fd);
+ * pollUnblock(pd); // parked waits end with PollCode.Closing
+ * pollClose(pd); // then the fd is no longer watched; closing it is yours
+ * ```
  */
 export function pollClose(pdh: PollDesc): void {
   const pd = use("pollClose", pdh);
@@ -183,6 +210,16 @@ export function pollClose(pdh: PollDesc): void {
 /**
  * poll_runtime_pollReset: prepares for an I/O attempt in `mode`, dropping a
  * stale readiness notification. Returns a {@linkcode PollCode}.
+ *
+ * @example
+ * ```ts
+ * import { PollCode, pollOpen, pollReset } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const pd = pollOpen(fd);
+ * if (pollReset(pd, "r") === PollCode.None) {
+ *   // try the read; on EAGAIN, await pollWait(pd, "r")
+ * }
+ * ```
  */
 export function pollReset(pdh: PollDesc, mode: WaitMode): PollCode {
   const pd = use("pollReset", pdh);
@@ -205,6 +242,19 @@ export function pollReset(pdh: PollDesc, mode: WaitMode): PollCode {
  * NotPollable). Readiness that arrived before the call is kept and consumed.
  * A second wait in the same mode while one is parked rejects with
  * {@linkcode UsageError} and leaves the first one parked.
+ *
+ * @example
+ * ```ts
+ * import { PollCode, pollOpen, pollWait } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * declare function tryRead(): number; // your read(2); -1 on EAGAIN
+ * const pd = pollOpen(fd);
+ * let n: number;
+ * while ((n = tryRead()) < 0) {
+ *   const code = await pollWait(pd, "r");
+ *   if (code !== PollCode.None) throw new Error(`read not possible: code ${code}`);
+ * }
+ * ```
  */
 export function pollWait(pdh: PollDesc, mode: WaitMode): Promise<number> {
   const pd = use("pollWait", pdh);
@@ -218,6 +268,14 @@ export function pollWait(pdh: PollDesc, mode: WaitMode): Promise<number> {
 /**
  * poll_runtime_pollWaitCanceled: waits for readiness only, ignoring closing
  * and deadlines (Go uses it after a failed cancel of async I/O).
+ *
+ * @example
+ * ```ts
+ * import { pollOpen, pollWaitCanceled } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const pd = pollOpen(fd);
+ * await pollWaitCanceled(pd, "w"); // returns only on writability
+ * ```
  */
 export async function pollWaitCanceled(pdh: PollDesc, mode: WaitMode): Promise<void> {
   const pd = use("pollWaitCanceled", pdh);
@@ -232,7 +290,7 @@ export async function pollWaitCanceled(pdh: PollDesc, mode: WaitMode): Promise<v
  *
  * @example
  * ```ts
- * import { pollOpen, pollSetDeadline } from "./mod.ts";
+ * import { pollOpen, pollSetDeadline } from "@netpoll/netpoll";
  * declare const fd: number;
  * const pd = pollOpen(fd);
  * pollSetDeadline(pd, 100e6, "rw"); // both directions, 100 ms from now
@@ -312,6 +370,16 @@ export function pollSetDeadline(pdh: PollDesc, d: number, mode: DeadlineMode): v
  * poll_runtime_pollUnblock: marks the pollDesc closing and wakes both
  * directions' waiters with {@linkcode PollCode.Closing}. Call it before
  * {@linkcode pollClose}; a second call throws {@linkcode UsageError}.
+ *
+ * @example
+ * ```ts
+ * import { PollCode, pollOpen, pollUnblock, pollWait } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const pd = pollOpen(fd);
+ * const waiting = pollWait(pd, "r");
+ * pollUnblock(pd);
+ * console.log((await waiting) === PollCode.Closing); // true
+ * ```
  */
 export function pollUnblock(pdh: PollDesc): void {
   const pd = use("pollUnblock", pdh);
@@ -339,6 +407,13 @@ export function pollUnblock(pdh: PollDesc): void {
  * poll_runtime_isPollServerDescriptor: whether `fd` is one of the poller's own
  * descriptors (the epoll fd, the wake eventfd), which must never be closed or
  * registered by a user.
+ *
+ * @example
+ * ```ts
+ * import { isPollServerDescriptor } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * if (isPollServerDescriptor(fd)) throw new Error("that fd belongs to the poller");
+ * ```
  */
 export function isPollServerDescriptor(fd: number): boolean {
   return poller !== null && poller.backend.isPollDescriptor(fd);
@@ -443,7 +518,10 @@ function netpollblock(pd: PollDescImpl, mode: number, waitio: boolean): Promise<
   }
   if (state !== pdNil) {
     return Promise.reject(
-      new UsageError(waitio ? "pollWaitCanceled" : "pollWait", `double wait: a ${modeName(mode)} wait is already parked on fd ${pd.fd}`),
+      new UsageError(
+        waitio ? "pollWaitCanceled" : "pollWait",
+        `double wait: a ${modeName(mode)} wait is already parked on fd ${pd.fd}`,
+      ),
     );
   }
   return new Promise<number>((wake) => {
@@ -558,7 +636,14 @@ function netpollWriteDeadline(pd: PollDescImpl, seq: number): void {
   netpolldeadlineimpl(pd, seq, false, true);
 }
 
-/** Counters for tests and benchmarks: open pollDescs, parked waiters, polls, hops, wakes. */
+/** Counters for tests and benchmarks: open pollDescs, parked waiters, polls, hops, wakes. *
+ * @example
+ * ```ts
+ * import { netpollStats, type NetpollStats } from "@netpoll/netpoll";
+ * const s: NetpollStats = netpollStats();
+ * console.log(`${s.open} open, ${s.waiters} waiting`);
+ * ```
+ */
 export interface NetpollStats {
   /** Open pollDescs. */
   open: number;
@@ -585,7 +670,7 @@ export interface NetpollStats {
  *
  * @example
  * ```ts
- * import { netpollStats } from "./mod.ts";
+ * import { netpollStats } from "@netpoll/netpoll";
  * const { waiters, blockingPolls } = netpollStats();
  * console.log(`${waiters} parked, ${blockingPolls} thread hops so far`);
  * ```
@@ -593,9 +678,25 @@ export interface NetpollStats {
 export function netpollStats(): NetpollStats {
   const p = poller;
   if (p === null) {
-    return { open: 0, waiters: 0, refWaiters: 0, inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, tickPolls: 0, wakeWrites: 0 };
+    return {
+      open: 0,
+      waiters: 0,
+      refWaiters: 0,
+      inlinePolls: 0,
+      blockingPolls: 0,
+      events: 0,
+      timersFired: 0,
+      tickPolls: 0,
+      wakeWrites: 0,
+    };
   }
-  return { open: p.cache.open, waiters: p.waiters, refWaiters: p.refWaiters, ...p.stats, wakeWrites: p.backend.stats.wakeWrites };
+  return {
+    open: p.cache.open,
+    waiters: p.waiters,
+    refWaiters: p.refWaiters,
+    ...p.stats,
+    wakeWrites: p.backend.stats.wakeWrites,
+  };
 }
 
 /**
@@ -603,6 +704,16 @@ export function netpollStats(): NetpollStats {
  * pollOpen starts a new poller. Throws {@linkcode UsageError} while any
  * pollDesc is open. Not needed for a process to exit: an idle poller never
  * keeps it alive. For Workers and tests that want a clean teardown.
+ *
+ * @example
+ * ```ts
+ * import { netpollShutdown, pollClose, pollOpen, pollUnblock } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const pd = pollOpen(fd);
+ * pollUnblock(pd);
+ * pollClose(pd);
+ * await netpollShutdown(); // the poller thread has exited
+ * ```
  */
 export async function netpollShutdown(): Promise<void> {
   const p = poller;

@@ -52,7 +52,15 @@ export class DeadlineTimer {
   constructor(readonly pd: PollDescImpl) {}
 }
 
-/** The public face of a pollDesc: which fd it is for. */
+/** The public face of a pollDesc: which fd it is for. *
+ * @example
+ * ```ts
+ * import { type PollDesc, pollOpen } from "@netpoll/netpoll";
+ * declare const fd: number;
+ * const pd: PollDesc = pollOpen(fd);
+ * console.log(pd.fd === fd); // true
+ * ```
+ */
 export interface PollDesc {
   /** The descriptor this pollDesc watches. */
   readonly fd: number;

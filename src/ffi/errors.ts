@@ -24,7 +24,7 @@ export function errnoName(errno: number): string {
  *
  * @example
  * ```ts
- * import { ErrnoError, pollOpen } from "./mod.ts";
+ * import { ErrnoError, pollOpen } from "@netpoll/netpoll";
  * try {
  *   pollOpen(-1);
  * } catch (e) {
@@ -41,6 +41,7 @@ export class ErrnoError extends Error {
   /** The system call that failed. */
   readonly syscall: string;
 
+  /** Makes the error for `syscall` and `errno`; `detail` (an address, a path) ends the message. */
   constructor(syscall: string, errno: number, detail?: string) {
     const code = errnoName(errno);
     super(`${syscall}: ${code} (errno ${errno})${detail ? `: ${detail}` : ""}`);

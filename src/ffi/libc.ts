@@ -31,9 +31,7 @@ function open<T extends Parameters<RuntimeFFI["open"]>[1]>(table: T): Bound<T> {
     return ffi.open(profile.libc, table);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    const hint = ffi.runtime === "deno" && /ffi|permission|capab/i.test(why)
-      ? " (Deno needs --allow-ffi)"
-      : "";
+    const hint = ffi.runtime === "deno" && /ffi|permission|capab/i.test(why) ? " (Deno needs --allow-ffi)" : "";
     throw new Error(`netpoll: cannot bind ${profile.libc}${hint}: ${why}`, { cause: e });
   }
 }

@@ -22,7 +22,7 @@ const streamChunk = 64 * 1024;
  *
  * @example
  * ```ts
- * import { connect } from "../mod.ts";
+ * import { connect } from "@netpoll/netpoll";
  * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
  * await conn.write(new TextEncoder().encode("ping"));
  * conn.setReadDeadline(Date.now() + 1000);
@@ -93,7 +93,10 @@ export class Conn extends FDHandle implements Disposable {
 
   /** Enables (default) or disables TCP keep-alive probes. */
   setKeepAlive(keepAlive = true): void {
-    this.fdh.control("setKeepAlive", (s) => setIntOpt(s, k.SOL_SOCKET, k.SO_KEEPALIVE, keepAlive ? 1 : 0, "SO_KEEPALIVE"));
+    this.fdh.control(
+      "setKeepAlive",
+      (s) => setIntOpt(s, k.SOL_SOCKET, k.SO_KEEPALIVE, keepAlive ? 1 : 0, "SO_KEEPALIVE"),
+    );
   }
 
   /** The bytes the peer sends, as a web stream; cancelling it closes the conn. */

@@ -11,20 +11,39 @@ import { closeRaw, connectFD, hostPort, newSocket, resolveIP, sockName } from ".
 
 const k = profile.sock;
 
-/** Options for a TCP connection, as `Deno.connect`'s. */
+/** Options for a TCP connection, as `Deno.connect`'s. *
+ * @example
+ * ```ts
+ * import { connect, type TcpConnectOptions } from "@netpoll/netpoll";
+ * const opts: TcpConnectOptions = { hostname: "localhost", port: 8080, signal: AbortSignal.timeout(2_000) };
+ * (await connect(opts)).close();
+ * ```
+ */
 export interface TcpConnectOptions {
+  /** "tcp" (the default). */
   transport?: "tcp";
   /** A numeric address, "localhost", or a name for the runtime's resolver. Default "127.0.0.1". */
   hostname?: string;
+  /** The port, 1 to 65535. */
   port: number;
   /** Abandons the attempt: it rejects with the signal's reason and the socket is closed. */
   signal?: AbortSignal;
 }
 
-/** Options for a Unix connection. */
+/** Options for a Unix connection. *
+ * @example
+ * ```ts
+ * import { connect, type UnixConnectOptions } from "@netpoll/netpoll";
+ * const opts: UnixConnectOptions = { transport: "unix", path: "/tmp/app.sock" };
+ * (await connect(opts)).close();
+ * ```
+ */
 export interface UnixConnectOptions {
+  /** "unix". */
   transport: "unix";
+  /** The socket's path, or "\0name" for a Linux abstract socket. */
   path: string;
+  /** Abandons the attempt: it rejects with the signal's reason and the socket is closed. */
   signal?: AbortSignal;
 }
 
@@ -34,7 +53,7 @@ export interface UnixConnectOptions {
  *
  * @example
  * ```ts
- * import { connect } from "../mod.ts";
+ * import { connect } from "@netpoll/netpoll";
  * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
  * await conn.write(new TextEncoder().encode("hello"));
  * conn.close();
@@ -61,7 +80,11 @@ export async function connect(options: TcpConnectOptions | UnixConnectOptions): 
     family = ip.length === 16 ? k.AF_INET6 : k.AF_INET;
     what = hostPort(ip, port);
   } else {
-    throw new TypeError(`${call}: transport must be "tcp" or "unix", got ${JSON.stringify((options as { transport: unknown }).transport)}`);
+    throw new TypeError(
+      `${call}: transport must be "tcp" or "unix", got ${
+        JSON.stringify((options as { transport: unknown }).transport)
+      }`,
+    );
   }
   const s = newSocket(call, family);
   let fd: FD;

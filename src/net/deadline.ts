@@ -5,7 +5,15 @@
  * @module
  */
 
-/** A deadline: a Date, milliseconds since the epoch (like `Date.now()`), or null for none. */
+/** A deadline: a Date, milliseconds since the epoch (like `Date.now()`), or null for none. *
+ * @example
+ * ```ts
+ * import { connect, type Deadline } from "@netpoll/netpoll";
+ * const conn = await connect({ port: 8080 });
+ * const inFiveSeconds: Deadline = Date.now() + 5_000; // or new Date(...), or null to clear
+ * conn.setReadDeadline(inFiveSeconds);
+ * ```
+ */
 export type Deadline = Date | number | null;
 
 /** Converts `t` for pollSetDeadline. Throws TypeError naming `call` for a bad value. */

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { connect, ErrClosing } from "../mod.ts";
+ * import { connect, ErrClosing } from "@netpoll/netpoll";
  * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
  * const reading = conn.read(new Uint8Array(1024));
  * conn.close();
@@ -21,6 +21,7 @@
 export class ErrClosing extends Error {
   /** The operation that failed: "read", "write", "accept", ... */
   readonly op: string;
+  /** Makes the error for operation `op`. */
   constructor(op: string) {
     super(`${op}: use of closed network connection`);
     this.name = "ErrClosing";
@@ -34,7 +35,7 @@ export class ErrClosing extends Error {
  *
  * @example
  * ```ts
- * import { connect, ErrDeadlineExceeded } from "../mod.ts";
+ * import { connect, ErrDeadlineExceeded } from "@netpoll/netpoll";
  * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
  * conn.setReadDeadline(Date.now() + 100);
  * await conn.read(new Uint8Array(1024)).catch((e) => console.log(e instanceof ErrDeadlineExceeded));
@@ -43,6 +44,7 @@ export class ErrClosing extends Error {
 export class ErrDeadlineExceeded extends Error {
   /** The operation that timed out. */
   readonly op: string;
+  /** Makes the error for operation `op`. */
   constructor(op: string) {
     super(`${op}: i/o timeout`);
     this.name = "ErrDeadlineExceeded";
@@ -56,7 +58,7 @@ export class ErrDeadlineExceeded extends Error {
  *
  * @example
  * ```ts
- * import { ErrNotPollable } from "../mod.ts";
+ * import { ErrNotPollable } from "@netpoll/netpoll";
  * const e = new ErrNotPollable("read");
  * console.log(e.message); // "read: not pollable"
  * ```
@@ -64,6 +66,7 @@ export class ErrDeadlineExceeded extends Error {
 export class ErrNotPollable extends Error {
   /** The operation that failed. */
   readonly op: string;
+  /** Makes the error for operation `op`. */
   constructor(op: string) {
     super(`${op}: not pollable`);
     this.name = "ErrNotPollable";

@@ -9,6 +9,7 @@ import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
 import { maxIO } from "../ffi/symbols.ts";
 import {
+  netpollTick,
   pollCanceled,
   pollCancelWait,
   pollClose,
@@ -19,7 +20,6 @@ import {
   pollSetDeadline,
   pollSetRef,
   pollUnblock,
-  netpollTick,
   pollWait,
   type WaitMode,
 } from "../core/netpoll.ts";
@@ -33,7 +33,15 @@ const EINTR = E.EINTR!;
 const ECONNABORTED = E.ECONNABORTED!;
 const { MSG_NOSIGNAL, SOCK_NONBLOCK, SOCK_CLOEXEC } = profile.sock;
 
-/** Options for one read or write. */
+/** Options for one read or write. *
+ * @example
+ * ```ts
+ * import { connect, type OpOptions } from "@netpoll/netpoll";
+ * const conn = await connect({ port: 8080 });
+ * const opts: OpOptions = { signal: AbortSignal.timeout(1_000) };
+ * await conn.read(new Uint8Array(1024), opts); // only this read gives up after 1 s
+ * ```
+ */
 export interface OpOptions {
   /** Aborts this operation only: it rejects with the signal's reason; the FD stays usable. */
   signal?: AbortSignal;

@@ -7,7 +7,18 @@
 import type { Deadline } from "./deadline.ts";
 import type { FD } from "./fd.ts";
 
-/** Deadlines and ref/unref over one FD. */
+/**
+ * Deadlines and ref/unref over one descriptor: the base of {@linkcode Conn},
+ * {@linkcode Listener} and {@linkcode Watched}. Not made directly.
+ *
+ * @example
+ * ```ts
+ * import { connect, type FDHandle } from "@netpoll/netpoll";
+ * const h: FDHandle = await connect({ hostname: "127.0.0.1", port: 8080 });
+ * h.setDeadline(Date.now() + 5_000); // reads and writes fail after 5 s
+ * h.unref(); // pending operations no longer keep the process alive
+ * ```
+ */
 export class FDHandle {
   /** @internal */
   protected readonly fdh: FD;

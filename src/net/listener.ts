@@ -14,8 +14,16 @@ import { bindTo, closeRaw, hostPort, newSocket, numericIP, setIntOpt, sockName }
 
 const k = profile.sock;
 
-/** Options for a TCP listener, as `Deno.listen`'s. */
+/** Options for a TCP listener, as `Deno.listen`'s. *
+ * @example
+ * ```ts
+ * import { listen, type TcpListenOptions } from "@netpoll/netpoll";
+ * const opts: TcpListenOptions = { hostname: "::1", port: 0, reusePort: true };
+ * listen(opts).close();
+ * ```
+ */
 export interface TcpListenOptions {
+  /** "tcp" (the default). */
   transport?: "tcp";
   /** A numeric address or "localhost". Default "0.0.0.0". */
   hostname?: string;
@@ -27,11 +35,20 @@ export interface TcpListenOptions {
   reusePort?: boolean;
 }
 
-/** Options for a Unix listener. */
+/** Options for a Unix listener. *
+ * @example
+ * ```ts
+ * import { listen, type UnixListenOptions } from "@netpoll/netpoll";
+ * const opts: UnixListenOptions = { transport: "unix", path: "\\0my-abstract-name" };
+ * listen(opts).close();
+ * ```
+ */
 export interface UnixListenOptions {
+  /** "unix". */
   transport: "unix";
   /** A filesystem path (must not exist; it is removed on close), or "\0name" for an abstract socket. */
   path: string;
+  /** The accept queue length (default 4096, capped by the kernel's somaxconn). */
   backlog?: number;
 }
 
@@ -40,7 +57,7 @@ export interface UnixListenOptions {
  *
  * @example
  * ```ts
- * import { listen } from "../mod.ts";
+ * import { listen } from "@netpoll/netpoll";
  * const listener = listen({ hostname: "127.0.0.1", port: 0 });
  * console.log(listener.addr); // { transport: "tcp", hostname: "127.0.0.1", port: 41234 }
  * for await (const conn of listener) {
@@ -138,7 +155,7 @@ function checkBacklog(call: string, backlog: number | undefined): number {
  *
  * @example
  * ```ts
- * import { listen } from "../mod.ts";
+ * import { listen } from "@netpoll/netpoll";
  * const tcp = listen({ hostname: "127.0.0.1", port: 0 });
  * const unix = listen({ transport: "unix", path: "/tmp/app.sock" });
  * tcp.close();
@@ -170,13 +187,19 @@ export function listen(options: TcpListenOptions | UnixListenOptions): Listener 
     family = ip.length === 16 ? k.AF_INET6 : k.AF_INET;
     what = hostPort(ip, port);
   } else {
-    throw new TypeError(`${call}: transport must be "tcp" or "unix", got ${JSON.stringify((options as { transport: unknown }).transport)}`);
+    throw new TypeError(
+      `${call}: transport must be "tcp" or "unix", got ${
+        JSON.stringify((options as { transport: unknown }).transport)
+      }`,
+    );
   }
   const s = newSocket(call, family);
   try {
     if (family !== k.AF_UNIX) {
       setIntOpt(s, k.SOL_SOCKET, k.SO_REUSEADDR, 1, "SO_REUSEADDR");
-      if ((options as TcpListenOptions).reusePort === true) setIntOpt(s, k.SOL_SOCKET, k.SO_REUSEPORT, 1, "SO_REUSEPORT");
+      if ((options as TcpListenOptions).reusePort === true) {
+        setIntOpt(s, k.SOL_SOCKET, k.SO_REUSEPORT, 1, "SO_REUSEPORT");
+      }
     }
     bindTo(s, sa, what);
     if (libc.listen(s, backlog) < 0) throw new ErrnoError("listen", errnoCell[0]!, what);

@@ -11,20 +11,47 @@ import { formatIPv4, formatIPv6 } from "./ip.ts";
 
 const { AF_INET, AF_INET6, AF_UNIX } = profile.sock;
 
-/** A TCP address, as Deno's `Deno.NetAddr`. */
+/** A TCP address, as Deno's `Deno.NetAddr`. *
+ * @example
+ * ```ts
+ * import { listen, type NetAddr } from "@netpoll/netpoll";
+ * const l = listen({ hostname: "127.0.0.1", port: 0 });
+ * console.log((l.addr as NetAddr).port); // the port the kernel chose
+ * ```
+ */
 export interface NetAddr {
+  /** Always "tcp". */
   transport: "tcp";
+  /** The numeric address: "127.0.0.1", "::1". */
   hostname: string;
+  /** The port. */
   port: number;
 }
 
-/** A Unix socket address, as Deno's `Deno.UnixAddr`. A leading "\0" names a Linux abstract socket. */
+/** A Unix socket address, as Deno's `Deno.UnixAddr`. A leading "\0" names a Linux abstract socket. *
+ * @example
+ * ```ts
+ * import { listen, type UnixAddr } from "@netpoll/netpoll";
+ * const l = listen({ transport: "unix", path: "/tmp/app.sock" });
+ * console.log((l.addr as UnixAddr).path); // "/tmp/app.sock"
+ * ```
+ */
 export interface UnixAddr {
+  /** Always "unix". */
   transport: "unix";
+  /** The socket's path ("" for an unnamed peer). */
   path: string;
 }
 
-/** Either address. */
+/** Either address. *
+ * @example
+ * ```ts
+ * import { type Addr, connect } from "@netpoll/netpoll";
+ * const conn = await connect({ port: 8080 });
+ * const a: Addr = conn.remoteAddr;
+ * console.log(a.transport === "tcp" ? `${a.hostname}:${a.port}` : a.path);
+ * ```
+ */
 export type Addr = NetAddr | UnixAddr;
 
 /** sizeof(struct sockaddr_in). */

@@ -6,7 +6,7 @@
  */
 import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
-import { FD } from "./fd.ts";
+import type { FD } from "./fd.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
 import { type Addr, decodeSockaddr } from "./sockaddr.ts";
 

@@ -14,7 +14,7 @@ import { FDHandle } from "./handle.ts";
  *
  * @example
  * ```ts
- * import { watch } from "../mod.ts";
+ * import { watch } from "@netpoll/netpoll";
  * declare const fd: number; // non-blocking, e.g. from an FFI library
  * const w = watch(fd);
  * w.setReadDeadline(Date.now() + 5000);
@@ -48,6 +48,15 @@ export class Watched extends FDHandle implements Disposable {
 /**
  * Watches a descriptor the caller owns. It must be non-blocking. Throws
  * ErrnoError (EPERM for a regular file, EBADF, EEXIST if already watched).
+ *
+ * @example
+ * ```ts
+ * import { watch } from "@netpoll/netpoll";
+ * declare const fd: number; // e.g. an inotify fd opened through FFI, non-blocking
+ * const w = watch(fd);
+ * await w.waitReadable({ signal: AbortSignal.timeout(10_000) });
+ * w.close(); // the fd stays open
+ * ```
  */
 export function watch(fd: number): Watched {
   return new Watched(FD.open(fd, { owned: false, socket: false }));
