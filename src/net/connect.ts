@@ -3,13 +3,19 @@
  *
  * @module
  */
-import { profile } from "../ffi/libc.ts";
 import { Conn } from "./conn.ts";
 import { FD } from "./fd.ts";
-import { encodeInet, encodeUnix } from "./sockaddr.ts";
-import { closeRaw, connectFD, hostPort, newSocket, resolveIP, sockName } from "./socket.ts";
-
-const k = profile.sock;
+import {
+  badTransport,
+  closeRaw,
+  connectFD,
+  type Endpoint,
+  inetEndpoint,
+  newSocket,
+  resolveIP,
+  sockName,
+  unixEndpoint,
+} from "./socket.ts";
 
 /** Options for a TCP connection, as `Deno.connect`'s. *
  * @example
@@ -62,30 +68,19 @@ export interface UnixConnectOptions {
 export async function connect(options: TcpConnectOptions | UnixConnectOptions): Promise<Conn> {
   const call = "connect";
   if (typeof options !== "object" || options === null) throw new TypeError(`${call}: options must be an object`);
-  let sa: Uint8Array;
-  let family: number;
-  let what: string;
+  let ep: Endpoint;
   if (options.transport === "unix") {
-    if (typeof options.path !== "string") throw new TypeError(`${call}: path must be a string`);
-    sa = encodeUnix(call, options.path);
-    family = k.AF_UNIX;
-    what = options.path;
+    ep = unixEndpoint(call, options.path);
   } else if (options.transport === undefined || options.transport === "tcp") {
     const port = options.port;
     if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new RangeError(`${call}: port must be an integer from 1 to 65535, got ${String(port)}`);
     }
-    const ip = await resolveIP(call, options.hostname ?? "127.0.0.1");
-    sa = encodeInet(ip, port);
-    family = ip.length === 16 ? k.AF_INET6 : k.AF_INET;
-    what = hostPort(ip, port);
+    ep = inetEndpoint(await resolveIP(call, options.hostname ?? "127.0.0.1"), port);
   } else {
-    throw new TypeError(
-      `${call}: transport must be "tcp" or "unix", got ${
-        JSON.stringify((options as { transport: unknown }).transport)
-      }`,
-    );
+    throw badTransport(call, options);
   }
+  const { sa, family, what } = ep;
   const s = newSocket(call, family);
   let fd: FD;
   try {

@@ -9,8 +9,19 @@ import { Conn } from "./conn.ts";
 import { ErrClosing } from "./errors.ts";
 import { FD, type OpOptions } from "./fd.ts";
 import { FDHandle } from "./handle.ts";
-import { type Addr, decodeSockaddr, encodeInet, encodeUnix } from "./sockaddr.ts";
-import { bindTo, closeRaw, hostPort, newSocket, numericIP, setIntOpt, sockName } from "./socket.ts";
+import { type Addr, decodeSockaddr } from "./sockaddr.ts";
+import {
+  badTransport,
+  bindTo,
+  closeRaw,
+  type Endpoint,
+  inetEndpoint,
+  newSocket,
+  numericIP,
+  setIntOpt,
+  sockName,
+  unixEndpoint,
+} from "./socket.ts";
 
 const k = profile.sock;
 
@@ -166,15 +177,10 @@ export function listen(options: TcpListenOptions | UnixListenOptions): Listener 
   const call = "listen";
   if (typeof options !== "object" || options === null) throw new TypeError(`${call}: options must be an object`);
   const backlog = checkBacklog(call, options.backlog);
-  let sa: Uint8Array;
-  let family: number;
-  let what: string;
+  let ep: Endpoint;
   let unlinkPath: Uint8Array | null = null;
   if (options.transport === "unix") {
-    if (typeof options.path !== "string") throw new TypeError(`${call}: path must be a string`);
-    sa = encodeUnix(call, options.path);
-    family = k.AF_UNIX;
-    what = options.path;
+    ep = unixEndpoint(call, options.path);
     if (options.path[0] !== "\0") unlinkPath = new TextEncoder().encode(`${options.path}\0`);
   } else if (options.transport === undefined || options.transport === "tcp") {
     const port = checkPort(call, options.port);
@@ -183,16 +189,11 @@ export function listen(options: TcpListenOptions | UnixListenOptions): Listener 
     if (ip === null) {
       throw new TypeError(`${call}: hostname must be a numeric address or "localhost", got ${JSON.stringify(host)}`);
     }
-    sa = encodeInet(ip, port);
-    family = ip.length === 16 ? k.AF_INET6 : k.AF_INET;
-    what = hostPort(ip, port);
+    ep = inetEndpoint(ip, port);
   } else {
-    throw new TypeError(
-      `${call}: transport must be "tcp" or "unix", got ${
-        JSON.stringify((options as { transport: unknown }).transport)
-      }`,
-    );
+    throw badTransport(call, options);
   }
+  const { sa, family, what } = ep;
   const s = newSocket(call, family);
   try {
     if (family !== k.AF_UNIX) {

@@ -8,7 +8,7 @@ import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
 import type { FD } from "./fd.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
-import { type Addr, decodeSockaddr } from "./sockaddr.ts";
+import { type Addr, decodeSockaddr, encodeInet, encodeUnix } from "./sockaddr.ts";
 
 const k = profile.sock;
 const E = profile.errno as Readonly<Record<string, number>>;
@@ -100,4 +100,28 @@ export async function connectFD(fd: FD, sa: Uint8Array, what: string, signal?: A
     if (e === 0 || e === E.EISCONN) return;
     if (e !== E.EINPROGRESS && e !== E.EALREADY && e !== E.EINTR) throw new ErrnoError("connect", e, what);
   }
+}
+
+/** Where a socket binds or connects: the sockaddr bytes, the family, and the address for messages. */
+export interface Endpoint {
+  sa: Uint8Array;
+  family: number;
+  what: string;
+}
+
+/** A TCP endpoint for `ip` and `port`. */
+export function inetEndpoint(ip: Uint8Array, port: number): Endpoint {
+  return { sa: encodeInet(ip, port), family: ip.length === 16 ? k.AF_INET6 : k.AF_INET, what: hostPort(ip, port) };
+}
+
+/** A Unix endpoint; TypeError/RangeError naming `call` for a bad path. */
+export function unixEndpoint(call: string, path: unknown): Endpoint {
+  if (typeof path !== "string") throw new TypeError(`${call}: path must be a string`);
+  return { sa: encodeUnix(call, path), family: k.AF_UNIX, what: path };
+}
+
+/** The error for a transport other than "tcp" or "unix". */
+export function badTransport(call: string, options: object): TypeError {
+  const t = (options as { transport?: unknown }).transport;
+  return new TypeError(`${call}: transport must be "tcp" or "unix", got ${JSON.stringify(t)}`);
 }
