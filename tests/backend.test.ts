@@ -39,6 +39,32 @@ describe("epoll backend", () => {
     be.destroy();
   });
 
+  for (const pwait2 of [true, false]) {
+    test(`a timed blocking poll ends at its delay, not before (${pwait2 ? "epoll_pwait2 where available" : "epoll_wait forced"})`, () => {
+      const be = createEpollBackend({ pwait2 });
+      if (!pwait2) expect(be.blockingCall.symbol).toBe("epoll_wait");
+      const sink = () => {
+        throw new Error("no readiness expected");
+      };
+      for (const delayMs of [0.3, 2.5]) {
+        const t0 = performance.now();
+        expect(be.pollHere(delayMs * 1e6, sink)).toBe(0);
+        // epoll_wait rounds a delay under 1 ms up to 1 ms (Go's rule); neither call returns early.
+        expect(performance.now() - t0).toBeGreaterThanOrEqual(
+          be.blockingCall.symbol === "epoll_wait" ? Math.max(1, Math.floor(delayMs)) - 0.05 : delayMs - 0.05,
+        );
+      }
+      be.destroy();
+    });
+  }
+
+  test("this machine's blocking wait is epoll_pwait2 (Linux >= 5.11, glibc >= 2.35)", () => {
+    const be = createEpollBackend();
+    expect(be.blockingCall.symbol).toBe("epoll_pwait2");
+    expect(be.blockingCall.argv.map((a) => a.kind)).toEqual(["ctl", "ptr", "int", "ptrOrNull", "null"]);
+    be.destroy();
+  });
+
   test("events carry their tag and Go's read/write modes", () => {
     const be = createEpollBackend();
     const [a, b] = socketpair();

@@ -9,8 +9,8 @@
  * @module
  */
 import { ErrnoError } from "../ffi/errors.ts";
-import { epollLibc, errnoCell, ffi, libc, profile } from "../ffi/libc.ts";
-import { epollSymbols } from "../ffi/symbols.ts";
+import { epollLibc, epollPwait2Libc, errnoCell, ffi, libc, profile } from "../ffi/libc.ts";
+import { epollPwait2Symbols, epollSymbols } from "../ffi/symbols.ts";
 import { type Backend, controlBytes, ctlArg0, modeR, modeW, type ReadySink, wakeSlot } from "./backend.ts";
 
 /** Events per epoll_wait, as in Go. */
@@ -25,15 +25,25 @@ export function epollWaitMs(delayNs: number): number {
   return 1e9; // an arbitrary cap, ~11.5 days, as in Go
 }
 
+/** Options for {@linkcode createEpollBackend}. */
+export interface EpollOptions {
+  /** Use epoll_pwait2 for blocking waits when the system has it (default true); false forces epoll_wait. */
+  pwait2?: boolean;
+}
+
 /** Creates the epoll backend (netpollinit). Throws ErrnoError if the kernel refuses. */
-export function createEpollBackend(): Backend {
+export function createEpollBackend(opts: EpollOptions = {}): Backend {
   const sys = epollLibc;
   const ep = profile.epoll;
   if (sys === undefined || ep === undefined) throw new Error(`netpoll: no epoll on ${profile.key}`);
   const { layout, consts: k } = ep;
   const { EINTR, EAGAIN } = profile.errno as Record<string, number>;
 
-  const shared = new SharedArrayBuffer(controlBytes + maxEvents * layout.size);
+  // Shared: control words, the event array, then a timespec for epoll_pwait2.
+  const tsOffset = controlBytes + Math.ceil((maxEvents * layout.size) / 8) * 8;
+  const shared = new SharedArrayBuffer(tsOffset + 16);
+  const timespec = new BigInt64Array(shared, tsOffset, 2);
+  const timespecPtr = ffi.ptrOf(new Uint8Array(shared, tsOffset, 16));
   const ctl = new Int32Array(shared, 0, controlBytes / 4);
   // The event array read as u32 words: events at word 0 of each entry, the
   // tag at dataOffset/4 (slot) and the word after it (gen). dataOffset is 4
@@ -88,6 +98,40 @@ export function createEpollBackend(): Backend {
   const writeMask = k.EPOLLOUT | k.EPOLLHUP | k.EPOLLERR;
   // What prepareBlocking asked for, so completeBlocking can apply Go's EINTR rule.
   let waitms = 0;
+  let blocking = false;
+
+  // Prefer epoll_pwait2 for the blocking wait: it ends at a deadline to the
+  // microsecond, where epoll_wait's millisecond timeout (and Go's rounding of
+  // anything under 1 ms up to 1 ms) made deadlines fire 1-2 ms late. Probed
+  // once: glibc may have the symbol on a kernel that answers ENOSYS.
+  const pwait2 = opts.pwait2 !== false && epollPwait2Libc !== undefined && (() => {
+    timespec[0] = 0n;
+    timespec[1] = 0n;
+    return epollPwait2Libc.epoll_pwait2(epfd, eventsPtr, maxEvents, timespecPtr, null) >= 0;
+  })();
+  // With pwait2, control word ctlArg0+1 says whether the timeout pointer is passed (0: NULL, wait forever).
+  const blockingCall = pwait2
+    ? {
+      symbol: "epoll_pwait2",
+      spec: epollPwait2Symbols.epoll_pwait2,
+      argv: [
+        { kind: "ctl", index: ctlArg0 },
+        { kind: "ptr", offset: controlBytes },
+        { kind: "int", value: maxEvents },
+        { kind: "ptrOrNull", offset: tsOffset, index: ctlArg0 + 1 },
+        { kind: "null" },
+      ],
+    } as const
+    : {
+      symbol: "epoll_wait",
+      spec: epollSymbols.epoll_wait,
+      argv: [
+        { kind: "ctl", index: ctlArg0 },
+        { kind: "ptr", offset: controlBytes },
+        { kind: "int", value: maxEvents },
+        { kind: "ctl", index: ctlArg0 + 1 },
+      ],
+    } as const;
 
   function decode(words: Uint32Array, n: number, blocking: boolean, sink: ReadySink): number {
     let delivered = 0;
@@ -132,16 +176,7 @@ export function createEpollBackend(): Backend {
     errnoSymbol: profile.errnoSymbol,
     openSyscall: "epoll_ctl",
     stats,
-    blockingCall: {
-      symbol: "epoll_wait",
-      spec: epollSymbols.epoll_wait,
-      argv: [
-        { kind: "ctl", index: ctlArg0 },
-        { kind: "ptr", offset: controlBytes },
-        { kind: "int", value: maxEvents },
-        { kind: "ctl", index: ctlArg0 + 1 },
-      ],
-    },
+    blockingCall,
     open(fd, slot, gen) {
       setCtlEvent(k.EPOLLIN | k.EPOLLOUT | k.EPOLLRDHUP | k.EPOLLET, slot, gen);
       return sys.epoll_ctl(epfd, k.EPOLL_CTL_ADD, fd, ctlEvent) < 0 ? errnoCell[0]! : 0;
@@ -161,17 +196,29 @@ export function createEpollBackend(): Backend {
       }
     },
     prepareBlocking(delayNs) {
-      waitms = epollWaitMs(delayNs);
+      blocking = delayNs !== 0;
       ctl[ctlArg0] = epfd;
-      ctl[ctlArg0 + 1] = waitms;
+      if (pwait2) {
+        ctl[ctlArg0 + 1] = delayNs < 0 ? 0 : 1;
+        if (delayNs >= 0) {
+          const ns = Math.min(Math.ceil(delayNs), 1e18);
+          timespec[0] = BigInt(Math.floor(ns / 1e9));
+          timespec[1] = BigInt(ns % 1e9);
+        }
+      } else {
+        waitms = epollWaitMs(delayNs);
+        ctl[ctlArg0 + 1] = waitms;
+      }
     },
     completeBlocking(result, e, sink) {
       const n = fail(result, e);
-      return decode(words, n, waitms !== 0, sink);
+      return decode(words, n, blocking, sink);
     },
     pollHere(delayNs, sink) {
       backend.prepareBlocking(delayNs);
-      const r = sys.epoll_wait(epfd, eventsPtr, maxEvents, waitms);
+      const r = pwait2
+        ? epollPwait2Libc!.epoll_pwait2(epfd, eventsPtr, maxEvents, delayNs < 0 ? null : timespecPtr, null)
+        : sys.epoll_wait(epfd, eventsPtr, maxEvents, waitms);
       return backend.completeBlocking(r, r < 0 ? errnoCell[0]! : 0, sink);
     },
     wake() {

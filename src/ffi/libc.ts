@@ -7,7 +7,7 @@
  */
 import { setErrnoNames } from "./errors.ts";
 import { currentProfile, type Profile } from "./profile.ts";
-import { commonSymbols, epollSymbols, socketSymbols } from "./symbols.ts";
+import { commonSymbols, epollPwait2Symbols, epollSymbols, socketSymbols } from "./symbols.ts";
 import type { Bound, RuntimeFFI } from "./types.ts";
 
 async function loadRuntimeFFI(): Promise<RuntimeFFI> {
@@ -46,6 +46,16 @@ export const libc: Bound<typeof commonSymbols & typeof socketSymbols> = open({
 export const epollLibc: Bound<typeof epollSymbols> | undefined = profile.backend === "epoll"
   ? open(epollSymbols)
   : undefined;
+
+/** epoll_pwait2, where this libc has it (glibc >= 2.35); the kernel may still say ENOSYS. */
+export const epollPwait2Libc: Bound<typeof epollPwait2Symbols> | undefined = (() => {
+  if (profile.backend !== "epoll") return undefined;
+  try {
+    return ffi.open(profile.libc, epollPwait2Symbols);
+  } catch {
+    return undefined;
+  }
+})();
 
 const errnoAccessor = open({ [profile.errnoSymbol]: { args: [], ret: "ptr" } } as const);
 const errnoCellPtr = errnoAccessor[profile.errnoSymbol]!();

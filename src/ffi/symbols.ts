@@ -36,6 +36,15 @@ export const epollSymbols = {
   eventfd: { args: ["u32", "i32"], ret: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
+/**
+ * epoll_pwait2 (Linux 5.11, glibc 2.35): epoll_wait with a timespec timeout,
+ * so a blocking poll can end at a deadline to the microsecond instead of
+ * epoll_wait's millisecond. Optional: bound on its own, absent on older systems.
+ */
+export const epollPwait2Symbols = {
+  epoll_pwait2: { args: ["i32", "ptr", "i32", "ptr", "ptr"], ret: "i32" },
+} as const satisfies Record<string, SymbolSpec>;
+
 /** BSD sockets, for the net layer. */
 export const socketSymbols = {
   socket: { args: ["i32", "i32", "i32"], ret: "i32" },
