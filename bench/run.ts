@@ -156,7 +156,7 @@ function runLoad(port: number, pid: number, c: Config): Promise<LoadResult> {
     const limit = setTimeout(() => child.kill("SIGKILL"), (warmup + duration + 60) * 1000);
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => {
+    child.on("close", (code) => { // "close": after stdout and stderr have ended, so no output is lost
       clearTimeout(limit);
       const line = out.split("\n").find((l) => l.startsWith("{"));
       if (line) resolve({ ...(JSON.parse(line) as LoadResult), ...(code !== 0 ? { error: err.trim() } : {}) });

@@ -16,7 +16,7 @@ function start(name: string, args: string[] = []) {
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const limit = setTimeout(() => child.kill("SIGKILL"), 20_000);
   const exited = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(limit);
       resolve({ code, out, err });
     })

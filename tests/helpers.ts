@@ -89,7 +89,7 @@ export function runFixture(
       child.kill("SIGKILL");
       reject(new Error(`fixture ${name} still running after ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
     }, timeoutMs);
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: performance.now() - t0 });
     });

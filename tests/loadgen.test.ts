@@ -22,7 +22,7 @@ function run(args: string[]): Promise<{ code: number | null; out: string; err: s
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const limit = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(limit);
       resolve({ code, out, err });
     });

@@ -661,6 +661,8 @@ export interface NetpollStats {
   timersFired: number;
   /** Inline polls forced between macrotasks by busy FD operations (netpollTick). */
   tickPolls: number;
+  /** Empty inline polls repeated while spinning before a blocking wait. */
+  spinPolls: number;
   /** Writes to the wake descriptor (netpollBreak after dedupe). */
   wakeWrites: number;
 }
@@ -687,6 +689,7 @@ export function netpollStats(): NetpollStats {
       events: 0,
       timersFired: 0,
       tickPolls: 0,
+      spinPolls: 0,
       wakeWrites: 0,
     };
   }
