@@ -453,6 +453,16 @@ export function pollCancelWait(pdh: PollDesc, mode: WaitMode): boolean {
 }
 
 /**
+ * Whether a readiness notification for `mode` is pending (Go's pdReady): an
+ * edge arrived that no wait has consumed yet. The FD layer uses it to skip a
+ * read that cannot succeed (see FD.read).
+ */
+export function pollReadyPending(pdh: PollDesc, mode: WaitMode): boolean {
+  const pd = pdh as PollDescImpl;
+  return (mode === "r" ? pd.rg : pd.wg) === pdReady;
+}
+
+/**
  * Whether waiters parked on `pd` keep the process alive (default true), as
  * `ref()`/`unref()` on a Deno or Node socket. Takes effect for waiters
  * already parked too.

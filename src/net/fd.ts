@@ -16,6 +16,7 @@ import {
   PollCode,
   type PollDesc,
   pollOpen,
+  pollReadyPending,
   pollReset,
   pollSetDeadline,
   pollSetRef,
@@ -90,6 +91,16 @@ export class FD {
   readonly #owned: boolean;
   readonly #socket: boolean;
   #closed: Promise<void> | null = null;
+  /**
+   * The last read returned fewer bytes than asked: the kernel's queue was
+   * empty right after it. With edge-triggered registration any byte that
+   * arrives later raises a new edge, which becomes pdReady once a poll sees
+   * it. So while this is set and no readiness is pending, a read cannot
+   * succeed: park first and skip the EAGAIN syscall. Nothing is lost: if
+   * data did arrive, its edge is pending in the kernel and the next poll
+   * (at most a setImmediate away, or a tick) wakes the wait.
+   */
+  #readDrained = false;
 
   private constructor(sysfd: number, pd: PollDesc, opts: FDOptions) {
     this.sysfd = sysfd;
@@ -139,12 +150,18 @@ export class FD {
     const locked = this.#mu.lock(true, "read");
     if (locked !== undefined) await locked;
     try {
+      // Decided before pollReset, which drops a pending notification (Go's
+      // prepareRead expects the syscall to cover it): skipping the syscall
+      // after that would lose a real edge and park forever.
+      const skip = this.#readDrained && !pollReadyPending(this.#pd, "r");
       this.#prepare("read", "r");
       if (p.length === 0) return 0;
       const len = p.length < maxIO ? p.length : maxIO;
+      if (skip) await this.#wait("read", "r", signal);
       for (;;) {
         const n = libc.read(this.sysfd, p, len);
         if (n >= 0) {
+          this.#readDrained = n > 0 && n < len;
           netpollTick();
           return n;
         }

@@ -1,0 +1,54 @@
+// FD's read rule: after a short read the socket was empty, so the next read
+// parks without the EAGAIN syscall unless readiness is already pending.
+import { describe, expect, test } from "vitest";
+import { netpollStats, pollClose, pollOpen, pollUnblock, pollWait } from "../src/mod.ts";
+import { FD } from "../src/net/fd.ts";
+import { closeAll, pipe, put, socketpair } from "./helpers.ts";
+import { until } from "./until.ts";
+
+describe("FD read after a short read", () => {
+  test("readiness that arrived before the read is not lost (regression: it was reset, then the read parked forever)", async () => {
+    const [a, b] = socketpair();
+    const fd = FD.open(a, { owned: true, socket: true });
+    const buf = new Uint8Array(16);
+    put(b, [1]);
+    expect(await fd.read(buf)).toBe(1); // short: the socket is now known empty
+    // A waiter elsewhere keeps the poll loop running, so the next edge becomes pdReady before the read.
+    const [gr, gw] = pipe();
+    const guard = pollOpen(gr);
+    const guardWait = pollWait(guard, "r");
+    const events = netpollStats().events;
+    put(b, [2]);
+    await until("the poller records the new edge", () => netpollStats().events > events);
+    fd.setReadDeadline(Date.now() + 2_000); // a lost wakeup fails with ErrDeadlineExceeded, not a hang
+    expect(await fd.read(buf)).toBe(1);
+    expect(buf[0]).toBe(2);
+    put(gw);
+    await guardWait;
+    pollUnblock(guard);
+    pollClose(guard);
+    closeAll(gr, gw, b);
+    fd.close();
+    await fd.closed;
+  });
+
+  test("data arriving after a short read, with no poll in between, is read after one park", async () => {
+    const [a, b] = socketpair();
+    const fd = FD.open(a, { owned: true, socket: true });
+    const buf = new Uint8Array(16);
+    put(b, [1, 2, 3]);
+    expect(await fd.read(buf)).toBe(3);
+    put(b, [4]); // its edge is still in the kernel: the read parks and the next poll wakes it
+    fd.setReadDeadline(Date.now() + 2_000);
+    expect(await fd.read(buf)).toBe(1);
+    expect(buf[0]).toBe(4);
+    // A full read (exactly the buffer's size) does not mark the socket empty: the next read tries at once.
+    put(b, new Uint8Array(32).fill(7));
+    expect(await fd.read(buf)).toBe(16);
+    expect(await fd.read(buf)).toBe(16);
+    closeAll(b);
+    expect(await fd.read(buf)).toBe(0); // EOF still arrives as an edge
+    fd.close();
+    await fd.closed;
+  });
+});
