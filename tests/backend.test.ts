@@ -73,6 +73,11 @@ describe("epoll backend", () => {
     expect(be.open(r, 8, 80)).toBe(0);
     const got: [number, number, number, boolean][] = [];
     const sink = (slot: number, gen: number, mode: number, err: boolean) => void got.push([slot, gen, mode, err]);
+    const hangups: number[] = [];
+    const sinkH = (slot: number, gen: number, mode: number, err: boolean, hangup: boolean) => {
+      sink(slot, gen, mode, err);
+      if (hangup) hangups.push(slot);
+    };
     // The socket is writable at registration; the pipe's read end is not ready.
     be.pollInline(sink);
     expect(got).toEqual([[7, 70, modeW, false]]);
@@ -90,13 +95,16 @@ describe("epoll backend", () => {
     be.pollInline(sink);
     expect(got).toEqual([]);
     // EPOLLHUP wakes both directions (Go's masks), on a pipe as on a socket.
+    // Hang-ups are flagged (the FD layer must then never skip a read), data edges are not.
+    expect(hangups).toEqual([]);
     closeAll(w);
-    be.pollInline(sink);
+    be.pollInline(sinkH);
     expect(got).toEqual([[8, 80, modeRW, false]]);
     got.length = 0;
     closeAll(b);
-    be.pollInline(sink);
+    be.pollInline(sinkH);
     expect(got).toEqual([[7, 70, modeRW, false]]);
+    expect(hangups).toEqual([8, 7]);
     expect(be.close(a)).toBe(0);
     expect(be.close(r)).toBe(0);
     expect(be.close(r)).not.toBe(0); // already removed: ENOENT

@@ -7,6 +7,21 @@ import { closeAll, pipe, put, socketpair } from "./helpers.ts";
 import { until } from "./until.ts";
 
 describe("FD read after a short read", () => {
+  test("data and end of stream arriving together: the read after the short one returns EOF (regression: it parked forever)", async () => {
+    const [a, b] = socketpair();
+    const fd = FD.open(a, { owned: true, socket: true });
+    const buf = new Uint8Array(16);
+    // Park a read so the poller harvests one edge for both the data and the hang-up.
+    const first = fd.read(buf);
+    put(b, [5]);
+    closeAll(b);
+    expect(await first).toBe(1); // short, and the FIN's edge was consumed with the data's
+    fd.setReadDeadline(Date.now() + 2_000);
+    expect(await fd.read(buf)).toBe(0);
+    fd.close();
+    await fd.closed;
+  });
+
   test("readiness that arrived before the read is not lost (regression: it was reset, then the read parked forever)", async () => {
     const [a, b] = socketpair();
     const fd = FD.open(a, { owned: true, socket: true });

@@ -20,11 +20,13 @@ export const modeRW = modeR + modeW;
 
 /**
  * Receives one readiness event: Go's `netpollready(pd, mode)` plus the
- * `setEventErr` that precedes it. `slot` and `gen` are the tag the backend
+ * `setEventErr` that precedes it. `hangup`: the event says the peer hung up
+ * or the descriptor failed (epoll RDHUP/HUP/ERR), so reads will end without
+ * another edge. `slot` and `gen` are the tag the backend
  * stored in the kernel's user word at open; the core drops the event when
  * the slot has been closed or reused since (Go's fdseq).
  */
-export type ReadySink = (slot: number, gen: number, mode: number, eventErr: boolean) => void;
+export type ReadySink = (slot: number, gen: number, mode: number, eventErr: boolean, hangup: boolean) => void;
 
 /** The slot value of the tag that marks the backend's own wake descriptor. */
 export const wakeSlot = 0xffffffff;

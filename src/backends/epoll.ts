@@ -96,6 +96,7 @@ export function createEpollBackend(opts: EpollOptions = {}): Backend {
 
   const readMask = k.EPOLLIN | k.EPOLLRDHUP | k.EPOLLHUP | k.EPOLLERR;
   const writeMask = k.EPOLLOUT | k.EPOLLHUP | k.EPOLLERR;
+  const hangupMask = k.EPOLLRDHUP | k.EPOLLHUP | k.EPOLLERR;
   // What prepareBlocking asked for, so completeBlocking can apply Go's EINTR rule.
   let waitms = 0;
   let blocking = false;
@@ -154,7 +155,7 @@ export function createEpollBackend(opts: EpollOptions = {}): Backend {
       if ((ev & writeMask) !== 0) mode += modeW;
       if (mode !== 0) {
         // Exactly EPOLLERR (no IN/OUT/HUP with it) marks the descriptor as failed.
-        sink(slot, words[base + dataWord + 1]!, mode, ev === k.EPOLLERR);
+        sink(slot, words[base + dataWord + 1]!, mode, ev === k.EPOLLERR, (ev & hangupMask) !== 0);
         delivered++;
       }
     }

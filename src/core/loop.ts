@@ -91,9 +91,9 @@ export class Poller {
 
   constructor(backend: Backend, sink: ReadySink, onFatal: (e: Error) => void) {
     this.backend = backend;
-    this.#sink = (slot, gen, mode, err) => {
+    this.#sink = (slot, gen, mode, err, hangup) => {
       this.stats.events++;
-      sink(slot, gen, mode, err);
+      sink(slot, gen, mode, err, hangup);
     };
     this.#onFatal = onFatal;
     // Started now, not at the first blocking poll: a Worker takes ~20 ms (Bun)

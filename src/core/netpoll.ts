@@ -453,13 +453,16 @@ export function pollCancelWait(pdh: PollDesc, mode: WaitMode): boolean {
 }
 
 /**
- * Whether a readiness notification for `mode` is pending (Go's pdReady): an
- * edge arrived that no wait has consumed yet. The FD layer uses it to skip a
- * read that cannot succeed (see FD.read).
+ * Whether no input can have arrived since the last read drained the
+ * descriptor: no readiness notification is pending (Go's pdReady) and no
+ * event ever said the peer hung up or the descriptor failed. Edge-triggered
+ * registration raises a new edge for any later byte, but an end of stream or
+ * error that came with the last data raises none, hence the hang-up rule.
+ * The FD layer uses it to skip a read that would return EAGAIN (see FD.read).
  */
-export function pollReadyPending(pdh: PollDesc, mode: WaitMode): boolean {
+export function pollNoNewInput(pdh: PollDesc): boolean {
   const pd = pdh as PollDescImpl;
-  return (mode === "r" ? pd.rg : pd.wg) === pdReady;
+  return pd.rg !== pdReady && !pd.hangup;
 }
 
 /**
@@ -487,10 +490,11 @@ export function netpollTick(): void {
 // ---- Go's internals ----
 
 /** The backend's sink: a tagged event, checked against the slot's generation, then netpollready. */
-function ready(slot: number, gen: number, mode: number, eventErr: boolean): void {
+function ready(slot: number, gen: number, mode: number, eventErr: boolean, hangup: boolean): void {
   const pd = poller!.cache.lookup(slot, gen);
   if (pd === undefined) return; // closed, or the slot reused since: a stale event
   pd.setEventErr(eventErr);
+  if (hangup) pd.hangup = true;
   netpollready(pd, mode);
 }
 

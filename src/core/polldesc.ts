@@ -84,6 +84,12 @@ export class PollDescImpl implements PollDesc {
   freed = false;
   /** Whether a waiter parked here holds the process alive (pollSetRef; default true). */
   ref = true;
+  /**
+   * Sticky: an event said the peer hung up or the descriptor failed. After
+   * that, reads end (EOF, an errno) without a further edge, so the FD layer
+   * must not skip a read on the strength of "no new edge" (pollNoNewInput).
+   */
+  hangup = false;
 
   /**
    * Go's atomicInfo: the bits netpollcheckerr reads. Written only by

@@ -15,8 +15,8 @@ import {
   pollClose,
   PollCode,
   type PollDesc,
+  pollNoNewInput,
   pollOpen,
-  pollReadyPending,
   pollReset,
   pollSetDeadline,
   pollSetRef,
@@ -93,12 +93,14 @@ export class FD {
   #closed: Promise<void> | null = null;
   /**
    * The last read returned fewer bytes than asked: the kernel's queue was
-   * empty right after it. With edge-triggered registration any byte that
-   * arrives later raises a new edge, which becomes pdReady once a poll sees
-   * it. So while this is set and no readiness is pending, a read cannot
+   * empty of data right after it. With edge-triggered registration any byte
+   * that arrives later raises a new edge, which becomes pdReady once a poll
+   * sees it. So while this is set and pollNoNewInput holds, a read cannot
    * succeed: park first and skip the EAGAIN syscall. Nothing is lost: if
    * data did arrive, its edge is pending in the kernel and the next poll
-   * (at most a setImmediate away, or a tick) wakes the wait.
+   * (at most a setImmediate away, or a tick) wakes the wait. An end of
+   * stream that came with the last data raises no new edge; pollNoNewInput
+   * is false once any hang-up event was seen.
    */
   #readDrained = false;
 
@@ -153,7 +155,7 @@ export class FD {
       // Decided before pollReset, which drops a pending notification (Go's
       // prepareRead expects the syscall to cover it): skipping the syscall
       // after that would lose a real edge and park forever.
-      const skip = this.#readDrained && !pollReadyPending(this.#pd, "r");
+      const skip = this.#readDrained && pollNoNewInput(this.#pd);
       this.#prepare("read", "r");
       if (p.length === 0) return 0;
       const len = p.length < maxIO ? p.length : maxIO;
