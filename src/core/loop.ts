@@ -58,19 +58,17 @@ export interface PollerStats {
   spinPolls: number;
 }
 
+/** Poller counters, all zero. */
+export function zeroStats(): PollerStats {
+  return { inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, tickPolls: 0, spinPolls: 0 };
+}
+
 /** One isolate's poller: backend, slot table, timers, waiters and the loop. */
 export class Poller {
   readonly backend: Backend;
   readonly cache: PollCache = new PollCache();
   readonly timers: TimerHeap = new TimerHeap();
-  readonly stats: PollerStats = {
-    inlinePolls: 0,
-    blockingPolls: 0,
-    events: 0,
-    timersFired: 0,
-    tickPolls: 0,
-    spinPolls: 0,
-  };
+  readonly stats: PollerStats = zeroStats();
   /** Go's netpollWaiters: parked waiters. */
   waiters = 0;
   /** Parked waiters on ref'd pollDescs: while > 0 the poller thread keeps the process alive. */

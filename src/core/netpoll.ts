@@ -12,7 +12,7 @@ import { createEpollBackend } from "../backends/epoll.ts";
 import { ErrnoError } from "../ffi/errors.ts";
 import { profile } from "../ffi/libc.ts";
 import { UsageError } from "./errors.ts";
-import { Poller } from "./loop.ts";
+import { Poller, zeroStats } from "./loop.ts";
 import {
   pdNil,
   pdParked,
@@ -693,20 +693,7 @@ export interface NetpollStats {
  */
 export function netpollStats(): NetpollStats {
   const p = poller;
-  if (p === null) {
-    return {
-      open: 0,
-      waiters: 0,
-      refWaiters: 0,
-      inlinePolls: 0,
-      blockingPolls: 0,
-      events: 0,
-      timersFired: 0,
-      tickPolls: 0,
-      spinPolls: 0,
-      wakeWrites: 0,
-    };
-  }
+  if (p === null) return { open: 0, waiters: 0, refWaiters: 0, ...zeroStats(), wakeWrites: 0 };
   return {
     open: p.cache.open,
     waiters: p.waiters,

@@ -4,15 +4,14 @@
  * @module
  */
 import { Conn } from "./conn.ts";
-import { FD } from "./fd.ts";
 import {
   badTransport,
-  closeRaw,
   connectFD,
   type Endpoint,
   inetEndpoint,
   newSocket,
   resolveIP,
+  socketFD,
   sockName,
   unixEndpoint,
 } from "./socket.ts";
@@ -81,14 +80,7 @@ export async function connect(options: TcpConnectOptions | UnixConnectOptions): 
     throw badTransport(call, options);
   }
   const { sa, family, what } = ep;
-  const s = newSocket(call, family);
-  let fd: FD;
-  try {
-    fd = FD.open(s, { owned: true, socket: true });
-  } catch (e) {
-    closeRaw(s);
-    throw e;
-  }
+  const fd = socketFD(newSocket(call, family));
   try {
     await connectFD(fd, sa, what, options.signal);
     const local = fd.control(call, (x) => sockName(x, false));

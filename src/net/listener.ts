@@ -19,6 +19,7 @@ import {
   newSocket,
   numericIP,
   setIntOpt,
+  socketFD,
   sockName,
   unixEndpoint,
 } from "./socket.ts";
@@ -95,13 +96,7 @@ export class Listener extends FDHandle implements AsyncIterable<Conn>, Disposabl
    */
   async accept(opts?: OpOptions): Promise<Conn> {
     const { fd: s, addr } = await this.fdh.accept(opts);
-    let fd: FD;
-    try {
-      fd = FD.open(s, { owned: true, socket: true });
-    } catch (e) {
-      closeRaw(s);
-      throw e;
-    }
+    const fd = socketFD(s);
     const remote = addr.length > 2 ? decodeSockaddr(addr) : { transport: "unix" as const, path: "" };
     return new Conn(fd, fd.control("accept", (x) => sockName(x, false)), remote);
   }

@@ -6,7 +6,7 @@
  */
 import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
-import type { FD } from "./fd.ts";
+import { FD } from "./fd.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
 import { type Addr, decodeSockaddr, encodeInet, encodeUnix } from "./sockaddr.ts";
 
@@ -23,6 +23,16 @@ export function newSocket(call: string, family: number): number {
 /** Closes a descriptor that never reached an FD (error paths). */
 export function closeRaw(s: number): void {
   libc.close(s);
+}
+
+/** Puts a new socket `s` on the poller as an owned FD; if that fails, closes `s` and rethrows. */
+export function socketFD(s: number): FD {
+  try {
+    return FD.open(s, { owned: true, socket: true });
+  } catch (e) {
+    closeRaw(s);
+    throw e;
+  }
 }
 
 const one = new Int32Array(1);
