@@ -11,7 +11,16 @@
 import { ErrnoError } from "../ffi/errors.ts";
 import { epollLibc, epollPwait2Libc, errnoCell, ffi, libc, profile } from "../ffi/libc.ts";
 import { epollPwait2Symbols, epollSymbols } from "../ffi/symbols.ts";
-import { type Backend, controlBytes, ctlArg0, modeR, modeW, type ReadySink, wakeSlot } from "./backend.ts";
+import {
+  type Backend,
+  type BlockingCall,
+  controlBytes,
+  ctlArg0,
+  modeR,
+  modeW,
+  type ReadySink,
+  wakeSlot,
+} from "./backend.ts";
 
 /** Events per epoll_wait, as in Go. */
 const maxEvents = 128;
@@ -110,29 +119,21 @@ export function createEpollBackend(opts: EpollOptions = {}): Backend {
     timespec[1] = 0n;
     return epollPwait2Libc.epoll_pwait2(epfd, eventsPtr, maxEvents, timespecPtr, null) >= 0;
   })();
-  // With pwait2, control word ctlArg0+1 says whether the timeout pointer is passed (0: NULL, wait forever).
-  const blockingCall = pwait2
+  // Both calls start (epfd, events, maxevents). Control word ctlArg0+1 is then
+  // epoll_wait's timeout in ms, or for pwait2 whether the timespec is passed
+  // (0: NULL, wait forever).
+  const head = [
+    { kind: "ctl", index: ctlArg0 },
+    { kind: "ptr", offset: controlBytes },
+    { kind: "int", value: maxEvents },
+  ] as const;
+  const blockingCall: BlockingCall = pwait2
     ? {
       symbol: "epoll_pwait2",
       spec: epollPwait2Symbols.epoll_pwait2,
-      argv: [
-        { kind: "ctl", index: ctlArg0 },
-        { kind: "ptr", offset: controlBytes },
-        { kind: "int", value: maxEvents },
-        { kind: "ptrOrNull", offset: tsOffset, index: ctlArg0 + 1 },
-        { kind: "null" },
-      ],
-    } as const
-    : {
-      symbol: "epoll_wait",
-      spec: epollSymbols.epoll_wait,
-      argv: [
-        { kind: "ctl", index: ctlArg0 },
-        { kind: "ptr", offset: controlBytes },
-        { kind: "int", value: maxEvents },
-        { kind: "ctl", index: ctlArg0 + 1 },
-      ],
-    } as const;
+      argv: [...head, { kind: "ptrOrNull", offset: tsOffset, index: ctlArg0 + 1 }, { kind: "null" }],
+    }
+    : { symbol: "epoll_wait", spec: epollSymbols.epoll_wait, argv: [...head, { kind: "ctl", index: ctlArg0 + 1 }] };
 
   function decode(words: Uint32Array, n: number, blocking: boolean, sink: ReadySink): number {
     let delivered = 0;

@@ -44,13 +44,7 @@ export const bunFFI: RuntimeFFI = {
   ptrOf(view: ArrayBufferView): Pointer {
     return bunPtr(view) as unknown as Pointer;
   },
-  addressOf(view: ArrayBufferView): bigint {
-    return BigInt(bunPtr(view));
-  },
   int32At(p: Pointer): Int32Array {
     return new Int32Array(ffi.toArrayBuffer(p as unknown as BunPointer, 0, 4));
-  },
-  cstring(p: Pointer): string {
-    return new ffi.CString(p as unknown as BunPointer).toString();
   },
 };

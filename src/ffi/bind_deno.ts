@@ -59,13 +59,7 @@ export const denoFFI: RuntimeFFI = {
     if (p === null) throw new TypeError("ptrOf: the view is empty or detached");
     return p as unknown as Pointer;
   },
-  addressOf(view: ArrayBufferView): bigint {
-    return BigInt(Deno.UnsafePointer.value(denoFFI.ptrOf(view) as unknown as Deno.PointerValue));
-  },
   int32At(p: Pointer): Int32Array {
     return new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p as unknown as Deno.PointerObject, 4));
-  },
-  cstring(p: Pointer): string {
-    return Deno.UnsafePointerView.getCString(p as unknown as Deno.PointerObject);
   },
 };

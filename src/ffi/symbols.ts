@@ -22,10 +22,6 @@ export const commonSymbols = {
   pipe2: { args: ["buf", "i32"], ret: "i32" },
   open: { args: ["buf", "i32"], ret: "i32" },
   unlink: { args: ["buf"], ret: "i32" },
-  // Declared with the one int argument we pass (F_GETFL/F_SETFL): on the
-  // SysV x86_64 and AAPCS64 Linux ABIs an int in a variadic slot travels
-  // in the same register as a fixed one.
-  fcntl: { args: ["i32", "i32", "i32"], ret: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 /** Linux epoll and eventfd. */
@@ -59,5 +55,4 @@ export const socketSymbols = {
   getpeername: { args: ["i32", "buf", "buf"], ret: "i32" },
   shutdown: { args: ["i32", "i32"], ret: "i32" },
   send: { args: ["i32", "buf", "usize", "i32"], ret: "i32" },
-  recv: { args: ["i32", "buf", "usize", "i32"], ret: "i32" },
 } as const satisfies Record<string, SymbolSpec>;

@@ -62,10 +62,6 @@ export interface RuntimeFFI {
   open<T extends Record<string, SymbolSpec>>(path: string, table: T): Bound<T>;
   /** A reusable pointer to the first byte of `view`. Keep `view` alive while it is used. */
   ptrOf(view: ArrayBufferView): Pointer;
-  /** The address of the first byte of `view`, for handing to another thread. */
-  addressOf(view: ArrayBufferView): bigint;
   /** A 4-byte view over memory at `p` (the errno cell). */
   int32At(p: Pointer): Int32Array;
-  /** Reads a NUL-terminated string at `p`. */
-  cstring(p: Pointer): string;
 }

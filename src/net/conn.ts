@@ -71,9 +71,9 @@ export class Conn extends FDHandle implements Disposable {
     this.fdh.close();
   }
 
-  /** Settles once the descriptor is really closed (after in-flight operations returned). */
+  /** Settles once the conn is closed and its descriptor released (after in-flight operations returned). */
   get closed(): Promise<void> {
-    return this.fdh.closed ?? Promise.reject(new ErrClosing("closed"));
+    return this.fdh.closed;
   }
 
   /** Shuts down the sending side: the peer reads end of stream; this end can still read. */

@@ -90,7 +90,11 @@ export class FD {
   readonly #mu = new FdMutex();
   readonly #owned: boolean;
   readonly #socket: boolean;
+  /** Settles when close has finished; made on first use, before or after close. */
   #closed: Promise<void> | null = null;
+  #closedResolve: (() => void) | null = null;
+  #closeStarted = false;
+  #closeFinished = false;
   /**
    * The last read returned fewer bytes than asked: the kernel's queue was
    * empty of data right after it. With edge-triggered registration any byte
@@ -117,8 +121,16 @@ export class FD {
   }
 
   /** Settles when close has finished: the descriptor is closed (if owned) and deregistered. */
-  get closed(): Promise<void> | null {
+  get closed(): Promise<void> {
+    this.#closed ??= this.#closeFinished
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => (this.#closedResolve = resolve));
     return this.#closed;
+  }
+
+  /** Whether close() has been called. */
+  get closing(): boolean {
+    return this.#closeStarted;
   }
 
   /** Waits for readiness in `mode`, honouring deadlines and `signal`. Throws the matching error. */
@@ -311,21 +323,20 @@ export class FD {
    * close throws ErrClosing.
    */
   close(): void {
-    const drained = this.#mu.close();
+    const drained = this.#mu.close(); // throws ErrClosing on a second close
+    this.#closeStarted = true;
     pollUnblock(this.#pd);
     const finish = (): void => {
       pollClose(this.#pd);
+      this.#closeFinished = true;
+      this.#closedResolve?.();
       if (this.#owned && libc.close(this.sysfd) < 0) {
         const e = errnoCell[0]!;
         // close(2) is not retried on EINTR (Linux frees the fd anyway).
         if (e !== EINTR) throw new ErrnoError("close", e);
       }
     };
-    if (drained === undefined) {
-      finish();
-      this.#closed = Promise.resolve();
-    } else {
-      this.#closed = drained.then(finish);
-    }
+    if (drained === undefined) finish();
+    else void drained.then(finish);
   }
 }

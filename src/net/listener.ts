@@ -119,7 +119,7 @@ export class Listener extends FDHandle implements AsyncIterable<Conn>, Disposabl
         yield c;
       }
     } finally {
-      if (this.fdh.closed === null) this.close();
+      if (!this.fdh.closing) this.close();
     }
   }
 
@@ -127,7 +127,7 @@ export class Listener extends FDHandle implements AsyncIterable<Conn>, Disposabl
   close(): void {
     this.fdh.close();
     const path = this.#unlinkPath;
-    if (path !== null) void this.fdh.closed!.then(() => libc.unlink(path));
+    if (path !== null) void this.fdh.closed.then(() => libc.unlink(path));
   }
 
   /** Closes the listener (for `using`). */
