@@ -4,10 +4,16 @@
 // summed from the runners' own reports (JUnit from Bun, JSON from vitest),
 // and exits non-zero on any failure. Plain Node, so it runs before anything else works.
 //
+// The backend passes: the suites that exercise a backend run once on this
+// machine's epoll, then once per C kernel model (tests/models) with the
+// backend of that target (kqueue: FreeBSD, macOS, OpenBSD, NetBSD layouts;
+// event ports: illumos), on both runtimes. One suite, parameterized by the
+// NETPOLL_MODEL environment variable, not a copy.
+//
 //   node scripts/test.mjs            everything
-//   node scripts/test.mjs bun        one step: bun | deno | typecheck
+//   node scripts/test.mjs bun        one step: bun | deno | models | typecheck | lint
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -17,9 +23,10 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 /** @param {string} cmd @param {string[]} args */
-function run(cmd, args) {
-  console.log(`\n$ ${[cmd.replace(root, ""), ...args].join(" ")}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit" });
+function run(cmd, args, env = {}) {
+  const shown = Object.entries(env).map(([k, v]) => `${k}=${v.replace(root, "")}`);
+  console.log(`\n$ ${[...shown, cmd.replace(root, ""), ...args].join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
   if (r.error) console.error(r.error.message);
   return r.status ?? 1;
 }
@@ -33,40 +40,98 @@ function counts(step, file, parse, status) {
   return { step, ...c };
 }
 
+/** The suites that exercise a backend: run in every backend pass. */
+const backendSuites = [
+  "poller",
+  "deadline",
+  "reuse",
+  "lifetime",
+  "fd",
+  "fairness",
+  "net",
+  "net_timeout",
+  "net_errors",
+  "net_addr",
+  "watch",
+].map((n) => `tests/${n}.test.ts`);
+
+/** Model targets and their backend-specific file (the kqueue ones: one per kevent layout and wake-up kind). */
+const models = [
+  ["freebsd", "kqueue"],
+  ["darwin", "kqueue"],
+  ["openbsd", "kqueue"],
+  ["netbsd", "kqueue"],
+  ["illumos", "ports"],
+];
+const modelOnly = new Set(["tests/backend_kqueue.test.ts", "tests/backend_ports.test.ts"]);
+
+/** Every test file for the epoll pass: all but the model-only ones. */
+function epollFiles() {
+  return readdirSync(join(root, "tests"))
+    .filter((f) => f.endsWith(".test.ts"))
+    .map((f) => `tests/${f}`)
+    .filter((f) => !modelOnly.has(f))
+    .sort();
+}
+
+function runBun(label, files, env, tag) {
+  const file = join(out, `bun-${tag}.xml`);
+  const status = run(bin("bun"), [
+    "test",
+    "--reporter=junit",
+    `--reporter-outfile=${file}`,
+    ...files.map((f) => `./${f}`),
+  ], env);
+  return counts(label, file, (xml) => {
+    const m = /<testsuites[^>]*\btests="(\d+)"[^>]*\bfailures="(\d+)"[^>]*\bskipped="(\d+)"/.exec(xml);
+    if (!m) return { passed: 0, failed: 1, skipped: 0 };
+    const [t, f, s] = m.slice(1).map(Number);
+    return { passed: t - f - s, failed: f, skipped: s };
+  }, status);
+}
+
+function runDeno(label, files, env, tag) {
+  const file = join(out, `deno-${tag}.json`);
+  const status = run(bin("deno"), [
+    "run",
+    "-A",
+    "node_modules/vitest/vitest.mjs",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${file}`,
+    ...files,
+  ], env);
+  return counts(label, file, (json) => {
+    const j = JSON.parse(json);
+    // A file that failed to load has no failed test in it: count it once.
+    const loadErrors = j.testResults.filter(
+      (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
+    ).length;
+    return {
+      passed: j.numPassedTests,
+      failed: j.numFailedTests + loadErrors,
+      skipped: j.numPendingTests + j.numTodoTests,
+    };
+  }, status);
+}
+
 const steps = {
-  bun() {
-    const file = join(out, "bun.xml");
-    const status = run(bin("bun"), ["test", "--reporter=junit", `--reporter-outfile=${file}`]);
-    return counts("bun test", file, (xml) => {
-      const m = /<testsuites[^>]*\btests="(\d+)"[^>]*\bfailures="(\d+)"[^>]*\bskipped="(\d+)"/.exec(xml);
-      if (!m) return { passed: 0, failed: 1, skipped: 0 };
-      const [t, f, s] = m.slice(1).map(Number);
-      return { passed: t - f - s, failed: f, skipped: s };
-    }, status);
-  },
-  deno() {
-    const file = join(out, "deno.json");
-    const status = run(bin("deno"), [
-      "run",
-      "-A",
-      "node_modules/vitest/vitest.mjs",
-      "run",
-      "--reporter=default",
-      "--reporter=json",
-      `--outputFile.json=${file}`,
-    ]);
-    return counts("vitest on deno", file, (json) => {
-      const j = JSON.parse(json);
-      // A file that failed to load has no failed test in it: count it once.
-      const loadErrors = j.testResults.filter(
-        (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
-      ).length;
-      return {
-        passed: j.numPassedTests,
-        failed: j.numFailedTests + loadErrors,
-        skipped: j.numPendingTests + j.numTodoTests,
-      };
-    }, status);
+  bun: () => [runBun("bun test (epoll)", epollFiles(), {}, "epoll")],
+  deno: () => [runDeno("vitest on deno (epoll)", epollFiles(), {}, "epoll")],
+  models() {
+    // Build every model first (gcc); a build failure fails the step.
+    if (run(bin("bun"), ["tests/models/build.ts"]) !== 0) {
+      return [{ step: "build the kernel models", passed: 0, failed: 1, skipped: 0, note: "gcc failed?" }];
+    }
+    const results = [];
+    for (const [target, backend] of models) {
+      const env = { NETPOLL_MODEL: target, NETPOLL_MODEL_LIB: join(root, ".cache", "models", `${target}.so`) };
+      const files = [...backendSuites, `tests/backend_${backend}.test.ts`];
+      results.push(runBun(`bun test (${backend}, ${target} model)`, files, env, target));
+      results.push(runDeno(`vitest on deno (${backend}, ${target} model)`, files, env, target));
+    }
+    return results;
   },
   typecheck() {
     mkdirSync(join(root, ".cache", "types"), { recursive: true });
@@ -114,7 +179,8 @@ for (const name of chosen) {
     console.error(`unknown step ${name}; steps: ${Object.keys(steps).join(", ")}`);
     process.exit(2);
   }
-  results.push(steps[name]());
+  const r = steps[name]();
+  results.push(...(Array.isArray(r) ? r : [r]));
 }
 console.log("\nsummary:");
 for (const r of results) {

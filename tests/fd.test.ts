@@ -3,6 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { netpollStats, pollClose, pollOpen, pollUnblock, pollWait } from "../src/mod.ts";
 import { FD } from "../src/net/fd.ts";
+import { backendFacts } from "./backend_facts.ts";
 import { closeAll, pipe, put, socketpair } from "./helpers.ts";
 import { until } from "./until.ts";
 
@@ -34,7 +35,10 @@ describe("FD read after a short read", () => {
     const guardWait = pollWait(guard, "r");
     const events = netpollStats().events;
     put(b, [2]);
-    await until("the poller records the new edge", () => netpollStats().events > events);
+    // Level-triggered ports report nothing nobody armed for: there the read simply parks and its arm finds the byte.
+    if (backendFacts.edgeTriggered) {
+      await until("the poller records the new edge", () => netpollStats().events > events);
+    }
     fd.setReadDeadline(Date.now() + 2_000); // a lost wakeup fails with ErrDeadlineExceeded, not a hang
     expect(await fd.read(buf)).toBe(1);
     expect(buf[0]).toBe(2);

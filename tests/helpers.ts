@@ -3,7 +3,8 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { ErrnoError } from "../src/ffi/errors.ts";
-import { epollLibc, errnoCell, libc, profile } from "../src/ffi/libc.ts";
+import { errnoCell, ffi, libc, profile } from "../src/ffi/libc.ts";
+import { epollSymbols } from "../src/ffi/symbols.ts";
 
 /** "bun" or "deno". */
 export const runtime: "bun" | "deno" = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
@@ -32,10 +33,15 @@ export function socketpair(): [number, number] {
   return [fds[0]!, fds[1]!];
 }
 
-/** A non-blocking eventfd. */
+// eventfd from this process's libc (under a kernel model, through the
+// model library's dependency on the real libc), whatever the backend.
+const eventfdLibc = ffi.open(profile.libc, { eventfd: epollSymbols.eventfd });
+const EFD_NONBLOCK = 0x800;
+const EFD_CLOEXEC = 0x80000;
+
+/** A non-blocking eventfd (Linux: every profile here, real or model, runs on it). */
 export function eventfd(): number {
-  const k = profile.epoll!.consts;
-  return check("eventfd", epollLibc!.eventfd(0, k.EFD_NONBLOCK | k.EFD_CLOEXEC), errnoCell[0]!);
+  return check("eventfd", eventfdLibc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), errnoCell[0]!);
 }
 
 /** Writes all of `bytes` (small writes to an empty pipe/socket never block). */

@@ -79,8 +79,8 @@ export interface Backend {
   readonly stats: { wakeWrites: number };
   /** netpollopen: start reporting readiness of `fd`, tagged (slot, gen). Returns 0 or an errno. */
   open(fd: number, slot: number, gen: number): number;
-  /** netpollclose: stop reporting `fd`. Returns 0 or an errno. */
-  close(fd: number): number;
+  /** netpollclose: stop reporting `fd`, opened in `slot`. Returns 0 or an errno. */
+  close(fd: number, slot: number): number;
   /** netpollarm: level-triggered backends re-arm `mode` before a wait; edge-triggered ones do nothing. */
   arm(fd: number, slot: number, gen: number, mode: number): void;
   /**

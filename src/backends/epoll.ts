@@ -65,7 +65,8 @@ export function createEpollBackend(opts: EpollOptions = {}): Backend {
   // The main thread's own event buffer for inline polls, so it can poll even
   // while the poller thread is blocked in epoll_wait on the shared one
   // (several epoll_wait callers on one epoll fd are allowed; each event goes to one).
-  const inlineView = new Uint8Array(maxEvents * layout.size);
+  // A SharedArrayBuffer because its pointer is kept (see the same buffer in kqueue.ts).
+  const inlineView = new Uint8Array(new SharedArrayBuffer(maxEvents * layout.size));
   const inlineWords = new Uint32Array(inlineView.buffer);
   const inlinePtr = ffi.ptrOf(inlineView);
 

@@ -9,6 +9,8 @@
 import type { Backend } from "../backends/backend.ts";
 import { modeR, modeRW, modeW } from "../backends/backend.ts";
 import { createEpollBackend } from "../backends/epoll.ts";
+import { createKqueueBackend } from "../backends/kqueue.ts";
+import { createPortsBackend } from "../backends/ports.ts";
 import { ErrnoError } from "../ffi/errors.ts";
 import { profile } from "../ffi/libc.ts";
 import { UsageError } from "./errors.ts";
@@ -89,8 +91,10 @@ function createBackend(): Backend {
   switch (profile.backend) {
     case "epoll":
       return createEpollBackend();
-    default:
-      throw new Error(`netpoll: the ${profile.backend} backend is not implemented yet (${profile.key})`);
+    case "kqueue":
+      return createKqueueBackend();
+    case "ports":
+      return createPortsBackend();
   }
 }
 
@@ -202,7 +206,7 @@ export function pollClose(pdh: PollDesc): void {
     throw new UsageError("pollClose", `a pollWaitCanceled waiter is still parked on fd ${pd.fd}`);
   }
   const p = poller!;
-  p.backend.close(pd.fd);
+  p.backend.close(pd.fd, pd.slot);
   pd.freed = true;
   p.cache.free(pd);
 }
@@ -279,7 +283,11 @@ export function pollWait(pdh: PollDesc, mode: WaitMode): Promise<number> {
  */
 export async function pollWaitCanceled(pdh: PollDesc, mode: WaitMode): Promise<void> {
   const pd = use("pollWaitCanceled", pdh);
-  await netpollblock(pd, waitMode("pollWaitCanceled", mode), true);
+  const m = waitMode("pollWaitCanceled", mode);
+  // Go calls this only on Windows, so it never arms; a level-triggered
+  // backend (event ports) must, or the wait never hears of the descriptor.
+  poller!.backend.arm(pd.fd, pd.slot, pd.gen, m);
+  await netpollblock(pd, m, true);
 }
 
 /**

@@ -7,8 +7,17 @@
  */
 import { setErrnoNames } from "./errors.ts";
 import { currentProfile, type Profile } from "./profile.ts";
-import { commonSymbols, epollPwait2Symbols, epollSymbols, socketSymbols } from "./symbols.ts";
-import type { Bound, RuntimeFFI } from "./types.ts";
+import {
+  commonSymbols,
+  epollPwait2Symbols,
+  epollSymbols,
+  type KeventSpec,
+  keventSpec,
+  kqueueSymbols,
+  portsSymbols,
+  socketSymbols,
+} from "./symbols.ts";
+import type { Bound, BoundFn, RuntimeFFI } from "./types.ts";
 
 async function loadRuntimeFFI(): Promise<RuntimeFFI> {
   const g = globalThis as { Bun?: unknown; Deno?: { dlopen?: unknown } };
@@ -46,6 +55,20 @@ export const libc: Bound<typeof commonSymbols & typeof socketSymbols> = open({
 export const epollLibc: Bound<typeof epollSymbols> | undefined = profile.backend === "epoll"
   ? open(epollSymbols)
   : undefined;
+
+/** kqueue, fcntl and kevent (bound from the profile's symbol name, e.g. NetBSD's `__kevent50`); on a kqueue profile only. */
+export const kqueueLibc: (Bound<typeof kqueueSymbols> & { readonly kevent: BoundFn<KeventSpec> }) | undefined = (() => {
+  const kq = profile.kqueue;
+  if (kq === undefined) return undefined;
+  const base = open(kqueueSymbols);
+  const kevent = open({ [kq.keventSymbol]: keventSpec(kq.countType) })[kq.keventSymbol]!;
+  return { ...base, kevent };
+})();
+
+/** Event ports and fcntl; on a ports profile only. */
+export const portsLibc: Bound<typeof portsSymbols> | undefined = profile.ports === undefined
+  ? undefined
+  : open(portsSymbols);
 
 /** epoll_pwait2, where this libc has it (glibc >= 2.35); the kernel may still say ENOSYS. */
 export const epollPwait2Libc: Bound<typeof epollPwait2Symbols> | undefined = (() => {

@@ -56,3 +56,35 @@ export const socketSymbols = {
   shutdown: { args: ["i32", "i32"], ret: "i32" },
   send: { args: ["i32", "buf", "usize", "i32"], ret: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
+
+/** fcntl(fd, F_SETFD, FD_CLOEXEC) for descriptors made without a close-on-exec flag (kqueue(), port_create()). */
+export const fcntlSymbols = {
+  fcntl: { args: ["i32", "i32", "i32"], ret: "i32" },
+} as const satisfies Record<string, SymbolSpec>;
+
+/** kqueue(); kevent is bound beside it from {@linkcode keventSpec}, under the profile's symbol name. */
+export const kqueueSymbols = {
+  kqueue: { args: [], ret: "i32" },
+  ...fcntlSymbols,
+} as const satisfies Record<string, SymbolSpec>;
+
+/** kevent(kq, changelist, nchanges, eventlist, nevents, timeout). */
+export interface KeventSpec extends SymbolSpec {
+  readonly args: readonly ["i32", "ptr", "i32" | "usize", "ptr", "i32" | "usize", "ptr"];
+  readonly ret: "i32";
+}
+
+/** kevent's signature: its two counts are int, or size_t on NetBSD. */
+export function keventSpec(count: "i32" | "usize"): KeventSpec {
+  return { args: ["i32", "ptr", count, "ptr", count, "ptr"], ret: "i32" };
+}
+
+/** Solaris/illumos event ports. `object` and `user` are uintptr_t / void*: passed as usize numbers. */
+export const portsSymbols = {
+  ...fcntlSymbols,
+  port_create: { args: [], ret: "i32" },
+  port_associate: { args: ["i32", "i32", "usize", "i32", "usize"], ret: "i32" },
+  port_dissociate: { args: ["i32", "i32", "usize"], ret: "i32" },
+  port_getn: { args: ["i32", "ptr", "u32", "ptr", "ptr"], ret: "i32" },
+  port_alert: { args: ["i32", "i32", "i32", "usize"], ret: "i32" },
+} as const satisfies Record<string, SymbolSpec>;

@@ -105,9 +105,9 @@ describe("epoll backend", () => {
     be.pollInline(sinkH);
     expect(got).toEqual([[7, 70, modeRW, false]]);
     expect(hangups).toEqual([8, 7]);
-    expect(be.close(a)).toBe(0);
-    expect(be.close(r)).toBe(0);
-    expect(be.close(r)).not.toBe(0); // already removed: ENOENT
+    expect(be.close(a, 7)).toBe(0);
+    expect(be.close(r, 8)).toBe(0);
+    expect(be.close(r, 8)).not.toBe(0); // already removed: ENOENT
     closeAll(a, r);
     be.destroy();
   });
