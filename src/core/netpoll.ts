@@ -497,8 +497,11 @@ export function netpollTick(): void {
 
 // ---- Go's internals ----
 
-/** The backend's sink: a tagged event, checked against the slot's generation, then netpollready. */
-function ready(slot: number, gen: number, mode: number, eventErr: boolean, hangup: boolean): void {
+/**
+ * The backend's sink: a tagged event, checked against the slot's generation
+ * (Go's fdseq), then netpollready. Exported for tests that inject events.
+ */
+export function ready(slot: number, gen: number, mode: number, eventErr: boolean, hangup: boolean): void {
   const pd = poller!.cache.lookup(slot, gen);
   if (pd === undefined) return; // closed, or the slot reused since: a stale event
   pd.setEventErr(eventErr);
