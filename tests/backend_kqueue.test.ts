@@ -3,7 +3,8 @@
 // 64-byte kevent, macOS's and OpenBSD's 32, NetBSD's 40 with u32 fields).
 import { describe, expect, test } from "vitest";
 import { modeR, modeRW, modeW, type ReadySink } from "../src/backends/backend.ts";
-import { createKqueueBackend, kqIdent, maxWaitSec } from "../src/backends/kqueue.ts";
+import { createKqueueBackend, kqIdent } from "../src/backends/kqueue.ts";
+import { maxWaitSec } from "../src/backends/timespec.ts";
 import { errnoCell, ffi, kqueueLibc, profile } from "../src/ffi/libc.ts";
 import { closeAll, pipe, put, socketpair } from "./helpers.ts";
 

@@ -2,7 +2,8 @@
 // ports (the test runner runs this file in the ports model pass).
 import { describe, expect, test } from "vitest";
 import { modeR, modeW, type ReadySink } from "../src/backends/backend.ts";
-import { createPortsBackend, maxWaitSec, portTag } from "../src/backends/ports.ts";
+import { createPortsBackend, portTag } from "../src/backends/ports.ts";
+import { maxWaitSec } from "../src/backends/timespec.ts";
 import { errnoCell, portsLibc, profile } from "../src/ffi/libc.ts";
 import { closeAll, pipe, put, socketpair, take } from "./helpers.ts";
 

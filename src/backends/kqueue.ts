@@ -27,15 +27,13 @@ import {
   type ReadySink,
   wakeSlot,
 } from "./backend.ts";
+import { setTimespec } from "./timespec.ts";
 
 /** Events per kevent call, as in Go. */
 const maxEvents = 64;
 
 /** Go's identifier of its EVFILT_USER wake-up event (netpoll_kqueue_event.go). */
 export const kqIdent = 0xee1eb9f4;
-
-/** The longest wait one kevent call is given, in seconds: macOS returns EINVAL for longer ones (Go caps at 1e6 s). */
-export const maxWaitSec = 1e6;
 
 /** Creates the kqueue backend (netpollinit). Throws ErrnoError if the kernel refuses. */
 export function createKqueueBackend(): Backend {
@@ -253,12 +251,7 @@ export function createKqueueBackend(): Backend {
       blocking = delayNs !== 0;
       ctl[ctlArg0] = kq;
       ctl[ctlArg0 + 1] = delayNs < 0 ? 0 : 1;
-      if (delayNs >= 0) {
-        const ns = Math.ceil(delayNs);
-        const sec = Math.min(Math.floor(ns / 1e9), maxWaitSec);
-        timespec[0] = BigInt(sec);
-        timespec[1] = BigInt(sec === maxWaitSec ? 0 : ns % 1e9);
-      }
+      if (delayNs >= 0) setTimespec(timespec, delayNs);
     },
     completeBlocking(n, e, sink) {
       return decode(sharedReader, result(n, e), blocking, sink);

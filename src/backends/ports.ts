@@ -32,14 +32,13 @@ import {
   type ReadySink,
   wakeSlot,
 } from "./backend.ts";
+import { setTimespec } from "./timespec.ts";
 
 /** Events per port_getn, as in Go. */
 const maxEvents = 128;
 /** Bits of the generation kept in the user word. */
 const genBits = 20;
 const genMask = (1 << genBits) - 1;
-/** The longest wait one port_getn is given, in seconds (Go's arbitrary cap). */
-export const maxWaitSec = 1e6;
 
 /** The user word for (slot, gen): what port_associate stores and port_getn returns. */
 export function portTag(slot: number, gen: number): number {
@@ -233,12 +232,7 @@ export function createPortsBackend(): Backend {
       ctl[ctlArg0] = port;
       ctl[ctlArg0 + 1] = delayNs < 0 ? 0 : 1;
       sharedNget[0] = 1;
-      if (delayNs >= 0) {
-        const ns = Math.ceil(delayNs);
-        const sec = Math.min(Math.floor(ns / 1e9), maxWaitSec);
-        timespec[0] = BigInt(sec);
-        timespec[1] = BigInt(sec === maxWaitSec ? 0 : ns % 1e9);
-      }
+      if (delayNs >= 0) setTimespec(timespec, delayNs);
     },
     completeBlocking(r, e, sink) {
       return decode(sharedEvents, result(r, e, sharedNget[0]!), blocking, sink);
