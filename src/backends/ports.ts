@@ -120,8 +120,11 @@ export function createPortsBackend(): Backend {
   let blocking = false;
   const wakeUser = portTag(wakeSlot, 0);
 
-  function decode(list: Uint8Array, n: number, isBlocking: boolean, sink: ReadySink): number {
-    const v = new DataView(list.buffer, list.byteOffset, list.byteLength);
+  // One view per event list, made once: decode runs on every poll.
+  const sharedView = new DataView(shared, controlBytes, maxEvents * portEventSize);
+  const inlineView = new DataView(local, 0, localSize);
+
+  function decode(v: DataView, n: number, isBlocking: boolean, sink: ReadySink): number {
     let delivered = 0;
     for (let i = 0; i < n; i++) {
       const b = i * portEventSize;
@@ -225,7 +228,7 @@ export function createPortsBackend(): Backend {
     pollInline(sink) {
       inlineNget[0] = 1;
       const r = sys.port_getn(port, inlinePtrs.events, maxEvents, inlinePtrs.nget, inlinePtrs.ts);
-      return decode(inlineEvents, result(r, r < 0 ? errnoCell[0]! : 0, inlineNget[0]!), false, sink);
+      return decode(inlineView, result(r, r < 0 ? errnoCell[0]! : 0, inlineNget[0]!), false, sink);
     },
     prepareBlocking(delayNs) {
       blocking = delayNs !== 0;
@@ -235,7 +238,7 @@ export function createPortsBackend(): Backend {
       if (delayNs >= 0) setTimespec(timespec, delayNs);
     },
     completeBlocking(r, e, sink) {
-      return decode(sharedEvents, result(r, e, sharedNget[0]!), blocking, sink);
+      return decode(sharedView, result(r, e, sharedNget[0]!), blocking, sink);
     },
     pollHere(delayNs, sink) {
       backend.prepareBlocking(delayNs);
