@@ -139,7 +139,9 @@ const steps = {
     writeFileSync(join(root, ".cache", "types", "deno.d.ts"), types.stdout ?? "");
     const a = run(
       bin("deno"),
-      ["check", "src", "tests", "bench", "examples"].filter((d) => d === "check" || existsSync(join(root, d))),
+      ["check", "src", "tests", "bench", "stress", "examples"].filter((d) =>
+        d === "check" || existsSync(join(root, d))
+      ),
     );
     const b = run(bin("tsc"), ["-p", "tsconfig.json"]);
     console.log(`deno check: ${a === 0 ? "ok" : "FAILED"}; tsc: ${b === 0 ? "ok" : "FAILED"}`);

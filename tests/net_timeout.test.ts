@@ -133,6 +133,28 @@ describe("write deadlines", () => {
     expect(await c.read(new Uint8Array(1))).toBe(1);
     done();
   });
+
+  // Regression (issue 7): a write that timed out part-way did not say how
+  // much went out, so a retry sent those bytes twice.
+  test("a write that times out part-way says how many bytes went out; the peer reads exactly those", async () => {
+    const { c, s, done } = await pair();
+    const big = new Uint8Array(64 * 1024 * 1024).map((_, i) => i % 251);
+    c.setWriteDeadline(Date.now() + 50);
+    const e = await c.write(big).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ErrDeadlineExceeded);
+    const sent = (e as ErrDeadlineExceeded).bytesWritten;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(big.length);
+    c.close(); // the peer now reads the sent bytes, then end of stream
+    const buf = new Uint8Array(1 << 20);
+    let got = 0;
+    for (let n = await s.read(buf); n !== null; n = await s.read(buf)) {
+      for (let i = 0; i < n; i++) if (buf[i] !== (got + i) % 251) throw new Error(`byte ${got + i} differs`);
+      got += n;
+    }
+    expect(got).toBe(sent);
+    done();
+  });
 });
 
 describe("close during I/O", () => {

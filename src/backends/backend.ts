@@ -75,8 +75,11 @@ export interface Backend {
   readonly blockingCall: BlockingCall;
   /** The syscall named in an error from {@linkcode open}. */
   readonly openSyscall: string;
-  /** Counters for tests and benchmarks. */
-  readonly stats: { wakeWrites: number };
+  /**
+   * Counters for tests and benchmarks: wake-up writes, and polls a signal
+   * interrupted (EINTR; each returned empty and the caller polled again).
+   */
+  readonly stats: { wakeWrites: number; interrupted: number };
   /** netpollopen: start reporting readiness of `fd`, tagged (slot, gen). Returns 0 or an errno. */
   open(fd: number, slot: number, gen: number): number;
   /** netpollclose: stop reporting `fd`, opened in `slot`. Returns 0 or an errno. */

@@ -102,7 +102,7 @@ export function createEpollBackend(opts: EpollOptions = {}): Backend {
   let wakeSig = 0;
   const one = new BigUint64Array([1n]);
   const drain = new Uint8Array(16);
-  const stats = { wakeWrites: 0 };
+  const stats = { wakeWrites: 0, interrupted: 0 };
 
   const readMask = k.EPOLLIN | k.EPOLLRDHUP | k.EPOLLHUP | k.EPOLLERR;
   const writeMask = k.EPOLLOUT | k.EPOLLHUP | k.EPOLLERR;
@@ -168,7 +168,10 @@ export function createEpollBackend(opts: EpollOptions = {}): Backend {
     if (result >= 0) return result;
     // EINTR in a timed or non-blocking wait: return empty and let the caller
     // recompute its delay (Go retries only an infinite wait; our caller polls again anyway).
-    if (e === EINTR) return 0;
+    if (e === EINTR) {
+      stats.interrupted++;
+      return 0;
+    }
     throw new ErrnoError("epoll_wait", e);
   }
 
@@ -196,6 +199,7 @@ export function createEpollBackend(opts: EpollOptions = {}): Backend {
         if (n >= 0) return decode(inlineWords, n, false, sink);
         const e = errnoCell[0]!;
         if (e !== EINTR) throw new ErrnoError("epoll_wait", e);
+        stats.interrupted++;
       }
     },
     prepareBlocking(delayNs) {

@@ -136,7 +136,7 @@ export function createKqueueBackend(): Backend {
   let wakeSig = 0;
   const oneByte = new Uint8Array(1);
   const drainBuf = new Uint8Array(16);
-  const stats = { wakeWrites: 0 };
+  const stats = { wakeWrites: 0, interrupted: 0 };
   let blocking = false;
 
   function trigger(): void {
@@ -206,6 +206,7 @@ export function createKqueueBackend(): Backend {
     if (n >= 0) return n;
     // EINTR: return empty and let the caller recompute its delay. ETIMEDOUT:
     // some kernels report an expired wait as an error (golang/go#59679).
+    if (e === EINTR) stats.interrupted++;
     if (e === EINTR || e === ETIMEDOUT) return 0;
     throw new ErrnoError(keventSymbol, e);
   }

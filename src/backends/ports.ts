@@ -116,7 +116,7 @@ export function createPortsBackend(): Backend {
 
   // Go's netpollWakeSig; main thread only (it decodes the poller thread's results too).
   let wakeSig = 0;
-  const stats = { wakeWrites: 0 };
+  const stats = { wakeWrites: 0, interrupted: 0 };
   let blocking = false;
   const wakeUser = portTag(wakeSlot, 0);
 
@@ -177,7 +177,10 @@ export function createPortsBackend(): Backend {
     // port_getn(3C): ETIME does not preclude the delivery of some events.
     if (e === ETIME) return nget;
     // EINTR: return empty, as Go does, and let the caller recompute its delay.
-    if (e === EINTR) return 0;
+    if (e === EINTR) {
+      stats.interrupted++;
+      return 0;
+    }
     throw new ErrnoError("port_getn", e);
   }
 

@@ -56,11 +56,13 @@ export interface PollerStats {
   tickPolls: number;
   /** Empty inline polls repeated while spinning instead of blocking. */
   spinPolls: number;
+  /** Events dropped because their tag named a closed or reused slot (Go's fdseq check). */
+  staleEvents: number;
 }
 
 /** Poller counters, all zero. */
 export function zeroStats(): PollerStats {
-  return { inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, tickPolls: 0, spinPolls: 0 };
+  return { inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, tickPolls: 0, spinPolls: 0, staleEvents: 0 };
 }
 
 /** One isolate's poller: backend, slot table, timers, waiters and the loop. */

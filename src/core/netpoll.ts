@@ -135,6 +135,13 @@ function use(call: string, pd: PollDesc): PollDescImpl {
   return pd;
 }
 
+/** Throws a TypeError naming `call` unless `fd` is a 32-bit integer (the kernel decides the rest: EBADF). */
+export function checkFd(call: string, fd: unknown): asserts fd is number {
+  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < -(2 ** 31) || fd >= 2 ** 31) {
+    throw new TypeError(`${call}: fd must be a 32-bit integer, got ${typeof fd === "bigint" ? `${fd}n` : String(fd)}`);
+  }
+}
+
 function waitMode(call: string, mode: WaitMode): number {
   if (mode === "r") return modeR;
   if (mode === "w") return modeW;
@@ -168,9 +175,7 @@ function modeName(mode: number): string {
  * ```
  */
 export function pollOpen(fd: number): PollDesc {
-  if (!Number.isInteger(fd) || fd < -(2 ** 31) || fd >= 2 ** 31) {
-    throw new TypeError(`pollOpen: fd must be a 32-bit integer, got ${String(fd)}`);
-  }
+  checkFd("pollOpen", fd);
   const p = netpollGenericInit();
   const pd = p.cache.alloc(fd);
   // A new object starts as Go's pollOpen leaves a reused one: rg = wg = nil,
@@ -424,6 +429,7 @@ export function pollUnblock(pdh: PollDesc): void {
  * ```
  */
 export function isPollServerDescriptor(fd: number): boolean {
+  checkFd("isPollServerDescriptor", fd);
   return poller !== null && poller.backend.isPollDescriptor(fd);
 }
 
@@ -502,8 +508,12 @@ export function netpollTick(): void {
  * (Go's fdseq), then netpollready. Exported for tests that inject events.
  */
 export function ready(slot: number, gen: number, mode: number, eventErr: boolean, hangup: boolean): void {
-  const pd = poller!.cache.lookup(slot, gen);
-  if (pd === undefined) return; // closed, or the slot reused since: a stale event
+  const p = poller!;
+  const pd = p.cache.lookup(slot, gen);
+  if (pd === undefined) {
+    p.stats.staleEvents++; // closed, or the slot reused since: a stale event
+    return;
+  }
   pd.setEventErr(eventErr);
   if (hangup) pd.hangup = true;
   netpollready(pd, mode);
@@ -688,8 +698,12 @@ export interface NetpollStats {
   tickPolls: number;
   /** Empty inline polls repeated while spinning before a blocking wait. */
   spinPolls: number;
+  /** Events dropped because their tag named a closed or reused slot (Go's fdseq check). */
+  staleEvents: number;
   /** Writes to the wake descriptor (netpollBreak after dedupe). */
   wakeWrites: number;
+  /** Polls a signal interrupted (EINTR): each returned empty and was made again, as Go's netpoll does. */
+  interrupted: number;
 }
 
 /**
@@ -704,13 +718,14 @@ export interface NetpollStats {
  */
 export function netpollStats(): NetpollStats {
   const p = poller;
-  if (p === null) return { open: 0, waiters: 0, refWaiters: 0, ...zeroStats(), wakeWrites: 0 };
+  if (p === null) return { open: 0, waiters: 0, refWaiters: 0, ...zeroStats(), wakeWrites: 0, interrupted: 0 };
   return {
     open: p.cache.open,
     waiters: p.waiters,
     refWaiters: p.refWaiters,
     ...p.stats,
     wakeWrites: p.backend.stats.wakeWrites,
+    interrupted: p.backend.stats.interrupted,
   };
 }
 

@@ -40,6 +40,11 @@ export class ErrnoError extends Error {
   readonly code: string;
   /** The system call that failed. */
   readonly syscall: string;
+  /**
+   * For a failed write: how many bytes of the buffer went out before the
+   * failure (Go's `n` beside `err`), so a retry resumes there. 0 otherwise.
+   */
+  bytesWritten = 0;
 
   /** Makes the error for `syscall` and `errno`; `detail` (an address, a path) ends the message. */
   constructor(syscall: string, errno: number, detail?: string) {

@@ -61,7 +61,13 @@ export class Conn extends FDHandle implements Disposable {
     return n === 0 && p.length > 0 ? null : n;
   }
 
-  /** Writes all of `p`; resolves with p.length. A vanished peer is ErrnoError EPIPE or ECONNRESET, never a signal. */
+  /**
+   * Writes all of `p`; resolves with p.length. A vanished peer is ErrnoError
+   * EPIPE or ECONNRESET, never a signal. If it fails part-way (deadline,
+   * close, peer reset), the error's `bytesWritten` says how much of `p` went
+   * out, so a retry can resume there. An abort rejects with the signal's own
+   * reason, which carries no count: use a write deadline where that matters.
+   */
   write(p: Uint8Array, opts?: OpOptions): Promise<number> {
     return this.fdh.write(p, opts);
   }

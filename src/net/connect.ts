@@ -4,6 +4,7 @@
  * @module
  */
 import { Conn } from "./conn.ts";
+import { checkSignal } from "./fd.ts";
 import {
   badTransport,
   connectFD,
@@ -67,6 +68,7 @@ export interface UnixConnectOptions {
 export async function connect(options: TcpConnectOptions | UnixConnectOptions): Promise<Conn> {
   const call = "connect";
   if (typeof options !== "object" || options === null) throw new TypeError(`${call}: options must be an object`);
+  const signal = checkSignal(call, options);
   let ep: Endpoint;
   if (options.transport === "unix") {
     ep = unixEndpoint(call, options.path);
@@ -82,7 +84,7 @@ export async function connect(options: TcpConnectOptions | UnixConnectOptions): 
   const { sa, family, what } = ep;
   const fd = socketFD(newSocket(call, family));
   try {
-    await connectFD(fd, sa, what, options.signal);
+    await connectFD(fd, sa, what, signal);
     const local = fd.control(call, (x) => sockName(x, false));
     const remote = fd.control(call, (x) => sockName(x, true));
     return new Conn(fd, local, remote);

@@ -21,6 +21,11 @@
 export class ErrClosing extends Error {
   /** The operation that failed: "read", "write", "accept", ... */
   readonly op: string;
+  /**
+   * For a failed write: how many bytes of the buffer went out before the
+   * failure (Go's `n` beside `err`), so a retry resumes there. 0 otherwise.
+   */
+  bytesWritten = 0;
   /** Makes the error for operation `op`. */
   constructor(op: string) {
     super(`${op}: use of closed network connection`);
@@ -44,6 +49,11 @@ export class ErrClosing extends Error {
 export class ErrDeadlineExceeded extends Error {
   /** The operation that timed out. */
   readonly op: string;
+  /**
+   * For a failed write: how many bytes of the buffer went out before the
+   * failure (Go's `n` beside `err`), so a retry resumes there. 0 otherwise.
+   */
+  bytesWritten = 0;
   /** Makes the error for operation `op`. */
   constructor(op: string) {
     super(`${op}: i/o timeout`);
@@ -66,6 +76,11 @@ export class ErrDeadlineExceeded extends Error {
 export class ErrNotPollable extends Error {
   /** The operation that failed. */
   readonly op: string;
+  /**
+   * For a failed write: how many bytes of the buffer went out before the
+   * failure (Go's `n` beside `err`), so a retry resumes there. 0 otherwise.
+   */
+  bytesWritten = 0;
   /** Makes the error for operation `op`. */
   constructor(op: string) {
     super(`${op}: not pollable`);

@@ -56,6 +56,32 @@ export interface FDOptions {
   socket: boolean;
 }
 
+// The errors a write can end with whose bytesWritten it fills in (an abort
+// rejects with the caller's own reason, which is not ours to change).
+function isWriteFailure(e: unknown): e is ErrClosing | ErrDeadlineExceeded | ErrNotPollable | ErrnoError {
+  return e instanceof ErrClosing || e instanceof ErrDeadlineExceeded || e instanceof ErrNotPollable ||
+    e instanceof ErrnoError;
+}
+
+/** Throws a TypeError naming `call` unless `p` is a Uint8Array (what the syscalls are handed). */
+function checkBuffer(call: string, p: unknown): asserts p is Uint8Array {
+  if (!(p instanceof Uint8Array)) {
+    const what = p === null ? "null" : typeof p === "object" ? p.constructor?.name ?? "object" : typeof p;
+    throw new TypeError(`${call}: the buffer must be a Uint8Array, got ${what}`);
+  }
+}
+
+/** The options' signal, after checking that `opts` is undefined or an object whose signal is an AbortSignal. */
+export function checkSignal(call: string, opts: unknown): AbortSignal | undefined {
+  if (opts === undefined) return undefined;
+  if (typeof opts !== "object" || opts === null) throw new TypeError(`${call}: options must be an object`);
+  const signal = (opts as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`${call}: options.signal must be an AbortSignal, got ${String(signal)}`);
+  }
+  return signal;
+}
+
 function pollError(op: string, code: number, signal?: AbortSignal): unknown {
   switch (code) {
     case PollCode.Closing:
@@ -159,7 +185,8 @@ export class FD {
    * A second concurrent read waits its turn.
    */
   async read(p: Uint8Array, opts?: OpOptions): Promise<number> {
-    const signal = opts?.signal;
+    checkBuffer("read", p);
+    const signal = checkSignal("read", opts);
     if (signal?.aborted) throw signal.reason;
     const locked = this.#mu.lock(true, "read");
     if (locked !== undefined) await locked;
@@ -190,13 +217,14 @@ export class FD {
 
   /** Writes all of `p` (Go semantics), parking while the kernel buffer is full. Returns p.length. */
   async write(p: Uint8Array, opts?: OpOptions): Promise<number> {
-    const signal = opts?.signal;
+    checkBuffer("write", p);
+    const signal = checkSignal("write", opts);
     if (signal?.aborted) throw signal.reason;
     const locked = this.#mu.lock(false, "write");
     if (locked !== undefined) await locked;
+    let off = 0;
     try {
       this.#prepare("write", "w");
-      let off = 0;
       while (off < p.length) {
         const chunk = off === 0 && p.length <= maxIO ? p : p.subarray(off, off + maxIO);
         const n = this.#socket
@@ -212,6 +240,11 @@ export class FD {
       }
       netpollTick();
       return p.length;
+    } catch (e) {
+      // Go's Write returns (n, err): a caller that retries must know what
+      // already went out, or the peer sees bytes twice.
+      if (isWriteFailure(e)) e.bytesWritten = off;
+      throw e;
     } finally {
       this.#mu.unlock(false);
     }
@@ -223,7 +256,7 @@ export class FD {
    * queued). EMFILE and the like are ErrnoErrors; the listener stays usable.
    */
   async accept(opts?: OpOptions): Promise<{ fd: number; addr: Uint8Array }> {
-    const signal = opts?.signal;
+    const signal = checkSignal("accept", opts);
     if (signal?.aborted) throw signal.reason;
     const locked = this.#mu.lock(true, "accept");
     if (locked !== undefined) await locked;
@@ -253,12 +286,12 @@ export class FD {
    * before waiting again, or the wait may not end.
    */
   async waitRead(opts?: OpOptions): Promise<void> {
-    await this.#waitLocked("waitRead", true, opts?.signal);
+    await this.#waitLocked("waitRead", true, checkSignal("waitRead", opts));
   }
 
   /** Waits until the descriptor may be writable (see {@linkcode waitRead}). */
   async waitWrite(opts?: OpOptions): Promise<void> {
-    await this.#waitLocked("waitWrite", false, opts?.signal);
+    await this.#waitLocked("waitWrite", false, checkSignal("waitWrite", opts));
   }
 
   async #waitLocked(op: string, read: boolean, signal: AbortSignal | undefined): Promise<void> {

@@ -180,6 +180,7 @@ export function listen(options: TcpListenOptions | UnixListenOptions): Listener 
   } else if (options.transport === undefined || options.transport === "tcp") {
     const port = checkPort(call, options.port);
     const host = options.hostname ?? "0.0.0.0";
+    if (typeof host !== "string") throw new TypeError(`${call}: hostname must be a string, got ${typeof host}`);
     const ip = numericIP(host);
     if (ip === null) {
       throw new TypeError(`${call}: hostname must be a numeric address or "localhost", got ${JSON.stringify(host)}`);

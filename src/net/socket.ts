@@ -74,6 +74,7 @@ export function numericIP(host: string): Uint8Array | null {
 
 /** Resolves `host` with the runtime's resolver (Deno needs --allow-net for names). */
 export async function resolveIP(call: string, host: string): Promise<Uint8Array> {
+  if (typeof host !== "string") throw new TypeError(`${call}: hostname must be a string, got ${typeof host}`);
   const ip = numericIP(host);
   if (ip !== null) return ip;
   const dns = await import("node:dns/promises");

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkFd } from "../core/netpoll.ts";
 import { FD, type OpOptions } from "./fd.ts";
 import { FDHandle } from "./handle.ts";
 
@@ -59,5 +60,6 @@ export class Watched extends FDHandle implements Disposable {
  * ```
  */
 export function watch(fd: number): Watched {
+  checkFd("watch", fd);
   return new Watched(FD.open(fd, { owned: false, socket: false }));
 }
