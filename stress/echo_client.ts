@@ -11,6 +11,7 @@
  */
 import process from "node:process";
 import { type Conn, connect } from "../src/mod.ts";
+import { readFull } from "./pair.ts";
 import { messageSize, Rng } from "./prng.ts";
 import { describe } from "./report.ts";
 
@@ -76,15 +77,7 @@ async function exchange(c: Conn, lane: number): Promise<void> {
     while (performance.now() < end) {
       const msg = rng.fill(new Uint8Array(messageSize(rng, args.maxMessage)));
       const back = new Uint8Array(msg.length);
-      const reading = (async () => {
-        let got = 0;
-        while (got < back.length) {
-          const n = await c.read(back.subarray(got));
-          if (n === null) throw new Error(`conn ${lane}: end of stream ${back.length - got} bytes short`);
-          got += n;
-        }
-      })();
-      await Promise.all([c.write(msg), reading]);
+      await Promise.all([c.write(msg), readFull(c, back, `conn ${lane}`)]);
       result.messages++;
       result.bytesSent += msg.length;
       let same = true;

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Conn, ErrDeadlineExceeded } from "../src/mod.ts";
-import { closeQuietly, loopbackListener, pairOn } from "./pair.ts";
+import { closeQuietly, loopbackListener, pairOn, readFull } from "./pair.ts";
 import { messageSize, Rng } from "./prng.ts";
 import type { Recorder } from "./report.ts";
 
@@ -16,15 +16,6 @@ export interface EchoPairsOptions {
   pairs: number;
   messages: number;
   seed: number;
-}
-
-async function readFull(c: Conn, into: Uint8Array): Promise<void> {
-  let n = 0;
-  while (n < into.length) {
-    const r = await c.read(into.subarray(n));
-    if (r === null) throw new Error(`end of stream ${into.length - n} bytes short`);
-    n += r;
-  }
 }
 
 /** Runs the workload, recording into `rec`: messages and bytes verified, deadlines met. */

@@ -10,7 +10,7 @@
  * @module
  */
 import { type Conn, ErrClosing, ErrnoError } from "../src/mod.ts";
-import { closeQuietly, loopbackListener, pairOn } from "./pair.ts";
+import { closeQuietly, loopbackListener, pairOn, readFull } from "./pair.ts";
 import { Rng } from "./prng.ts";
 import { describe, Recorder, type Report, turn } from "./report.ts";
 
@@ -36,12 +36,7 @@ export async function fdReuse(o: FdReuseOptions): Promise<Report> {
 
   async function readToken(c: Conn, want: Uint8Array, where: string): Promise<void> {
     const got = new Uint8Array(8);
-    let n = 0;
-    while (n < 8) {
-      const r = await c.read(got.subarray(n));
-      if (r === null) throw new Error(`${where}: end of stream inside a token`);
-      n += r;
-    }
+    await readFull(c, got, where);
     if (got.some((b, i) => b !== want[i])) {
       rec.add("crossTalk");
       rec.problem(`${where}: read token ${got.join(",")}, expected ${want.join(",")}`);

@@ -26,6 +26,16 @@ export async function pairOn(l: Listener): Promise<[Conn, Conn]> {
   return [a, b];
 }
 
+/** Reads until `into` is full; end of stream first is an error naming `what`. */
+export async function readFull(c: Conn, into: Uint8Array, what = "read"): Promise<void> {
+  let n = 0;
+  while (n < into.length) {
+    const r = await c.read(into.subarray(n));
+    if (r === null) throw new Error(`${what}: end of stream ${into.length - n} bytes short`);
+    n += r;
+  }
+}
+
 /** Closes `c` unless it is already closed. */
 export function closeQuietly(c: { close(): void }): void {
   try {
