@@ -31,18 +31,35 @@ function run(cmd, args, env = {}) {
   return r.status ?? 1;
 }
 
-/** Counts from a report file; a missing report counts the step as one failure. */
+/**
+ * Counts, and the failing tests by name, from a report file; a missing report
+ * counts the step as one failure. The names are printed again in the summary
+ * because CI keeps only the tail of the log: a failure must be named there.
+ */
 function counts(step, file, parse, status) {
-  if (!existsSync(file)) return { step, passed: 0, failed: 1, skipped: 0, note: "no report (runner crashed?)" };
+  if (!existsSync(file)) {
+    return { step, passed: 0, failed: 1, skipped: 0, failures: [], note: "no report (runner crashed?)" };
+  }
   const c = parse(readFileSync(file, "utf8"));
   // A runner that failed without failing a test (a load error) still fails the run.
-  if (status !== 0 && c.failed === 0) c.failed = 1;
+  if (status !== 0 && c.failed === 0) {
+    c.failed = 1;
+    c.failures = [...(c.failures ?? []), `the runner exited with status ${status} without failing a test`];
+  }
   return { step, ...c };
+}
+
+/** Undoes the XML escapes Bun's JUnit reporter writes. */
+function unxml(s) {
+  return s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
 }
 
 /** The suites that exercise a backend: run in every backend pass. */
 const backendSuites = [
   "poller",
+  "poller_thread",
   "deadline",
   "reuse",
   "lifetime",
@@ -84,9 +101,12 @@ function runBun(label, files, env, tag) {
   ], env);
   return counts(label, file, (xml) => {
     const m = /<testsuites[^>]*\btests="(\d+)"[^>]*\bfailures="(\d+)"[^>]*\bskipped="(\d+)"/.exec(xml);
-    if (!m) return { passed: 0, failed: 1, skipped: 0 };
+    if (!m) return { passed: 0, failed: 1, skipped: 0, failures: ["unreadable JUnit report"] };
     const [t, f, s] = m.slice(1).map(Number);
-    return { passed: t - f - s, failed: f, skipped: s };
+    const failures = [];
+    const re = /<testcase name="([^"]*)"[^>]*\bfile="([^"]*)"[^>]*>\s*<failure[^>]*\bmessage="([^"]*)"/g;
+    for (let x; (x = re.exec(xml));) failures.push(`${x[2]}: ${unxml(x[1])}: ${unxml(x[3])}`);
+    return { passed: t - f - s, failed: f, skipped: s, failures };
   }, status);
 }
 
@@ -108,10 +128,17 @@ function runDeno(label, files, env, tag) {
     const loadErrors = j.testResults.filter(
       (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
     ).length;
+    const failures = j.testResults.flatMap((f) => {
+      const file = f.name.replace(root, "");
+      const failed = f.assertionResults.filter((a) => a.status === "failed");
+      if (f.status === "failed" && failed.length === 0) return [`${file}: failed to load: ${f.message ?? ""}`];
+      return failed.map((a) => `${file}: ${a.fullName}: ${a.failureMessages?.[0] ?? ""}`);
+    });
     return {
       passed: j.numPassedTests,
       failed: j.numFailedTests + loadErrors,
       skipped: j.numPendingTests + j.numTodoTests,
+      failures,
     };
   }, status);
 }
@@ -150,6 +177,7 @@ const steps = {
       passed: (a === 0) + (b === 0),
       failed: (a !== 0) + (b !== 0),
       skipped: 0,
+      failures: [a !== 0 && "deno check", b !== 0 && "tsc"].filter(Boolean),
     };
   },
   lint() {
@@ -164,12 +192,14 @@ const steps = {
     ];
     let passed = 0;
     let failed = 0;
+    const failures = [];
     for (const [name, [cmd, args]] of checks) {
       const ok = run(cmd, args) === 0;
       console.log(`${name}: ${ok ? "ok" : "FAILED"}`);
       ok ? passed++ : failed++;
+      if (!ok) failures.push(name);
     }
-    return { step: "lint, format, docs, publish dry-runs", passed, failed, skipped: 0 };
+    return { step: "lint, format, docs, publish dry-runs", passed, failed, skipped: 0, failures };
   },
 };
 
@@ -189,6 +219,14 @@ for (const r of results) {
   console.log(
     `  ${r.step}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ""}`,
   );
+  // First lines only: the whole message and stack are above, in the runner's own output.
+  for (const f of r.failures ?? []) {
+    console.log(
+      `    FAILED ${
+        f.split("\n").filter((l) => l.trim() && !l.includes("node_modules")).slice(0, 3).join(" | ").slice(0, 400)
+      }`,
+    );
+  }
 }
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);
 console.log(`${sum("passed")} passed, ${sum("failed")} failed, ${sum("skipped")} skipped`);

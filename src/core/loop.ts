@@ -227,9 +227,9 @@ export class Poller {
     if (t === null) return; // shut down while blocked
     this.#state = Running;
     this.#pollUntil = Infinity;
-    const [result, errno] = t.take();
     let n = 0;
     try {
+      const [result, errno] = t.take();
       n = this.backend.completeBlocking(result, errno, this.#sink);
     } catch (e) {
       this.#fail(e);

@@ -87,7 +87,8 @@ const maxDeadline = 2 ** 63;
 
 let poller: Poller | null = null;
 
-function createBackend(): Backend {
+/** A new backend of this OS's kind (the poller makes one; tests make private ones). */
+export function createBackend(): Backend {
   switch (profile.backend) {
     case "epoll":
       return createEpollBackend();

@@ -9,12 +9,15 @@
  *
  *     main:   IDLE/DONE --(args written, store REQUEST, notify)--> REQUEST
  *     thread: REQUEST   --(call, result+errno stored, store DONE, notify)--> DONE
- *     main:   awaits Atomics.waitAsync(REQUEST) → reads result → store IDLE
+ *     main:   Atomics.waitAsync(REQUEST) until the state is not REQUEST
+ *             (a wake alone proves nothing) → reads result → store IDLE
  *     main:   any       --(store QUIT, notify, wake the backend)--> QUIT
  *     thread: QUIT      --(store STOPPED, notify, exit)
  *
  * The main thread writes arguments only in IDLE/DONE and reads the event
- * buffer only in DONE, so the buffer has one owner at a time.
+ * buffer only in DONE, so the buffer has one owner at a time. Both sides
+ * re-check the state after every wake: a notify can arrive late, for a
+ * state already gone (see #awaitDone).
  *
  * @module
  */
@@ -147,13 +150,40 @@ export class PollerThread {
     const ctl = this.#ctl;
     Atomics.store(ctl, ctlState, REQUEST);
     Atomics.notify(ctl, ctlState);
-    const w = Atomics.waitAsync(ctl, ctlState, REQUEST);
-    return w.async ? w.value.then(() => {}) : undefined;
+    return this.#awaitDone();
   }
 
-  /** The finished call's result and errno; returns the control words to IDLE. */
+  /**
+   * Resolves once the state has left REQUEST; void if it already has.
+   *
+   * A wake is not proof of DONE, so the state is checked again after each
+   * one. The thread stores DONE before it notifies: when it is preempted in
+   * between, the main thread can see DONE without waiting, take the result,
+   * make the next request and park here, and only then receive the old
+   * notify. Trusting that wake handed the next request's events buffer back
+   * while the thread was still in epoll_wait; the thread's DONE then found
+   * IDLE, and every event that call harvested was dropped: descriptors with
+   * data queued, parked forever (stress/ echo-load, ~1 run in 8 with both
+   * CPUs busy; docs/RELIABILITY.md).
+   */
+  #awaitDone(): Promise<void> | void {
+    const w = Atomics.waitAsync(this.#ctl, ctlState, REQUEST);
+    if (w.async) return w.value.then(this.#recheck);
+  }
+
+  readonly #recheck = (): Promise<void> | void => {
+    if (Atomics.load(this.#ctl, ctlState) === REQUEST) return this.#awaitDone();
+  };
+
+  /**
+   * The finished call's result and errno; returns the control words to IDLE.
+   * Throws unless the call has finished: taking the buffer earlier would
+   * race the kernel writing into it and lose the call's events.
+   */
   take(): [result: number, errno: number] {
     const ctl = this.#ctl;
+    const state = Atomics.load(ctl, ctlState);
+    if (state !== DONE) throw new Error(`netpoll: internal: poller thread result taken in state ${state}, not DONE`);
     const r: [number, number] = [ctl[ctlResult]!, ctl[ctlErrno]!];
     Atomics.store(ctl, ctlState, IDLE);
     return r;
