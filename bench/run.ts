@@ -1,6 +1,7 @@
 // The benchmark against the runtimes' builtins: the README's main job.
 //
-//   bun bench/run.ts            full run (~5 min): 5 configs x 6 servers, 5 s windows, idle memory,
+//   bun bench/run.ts            full run (~5 min): 5 configs x 6 servers, 5 s windows, idle memory
+//                               (server RSS, and the library's own heap: bench/idle.ts),
 //                               deadline lateness, microbenchmarks
 //   bun bench/run.ts --quick    under 2 min: short windows, 2,000 idle connections, no microbenchmarks
 //   options: --duration=S --warmup=S --repeats=N --idle=N --only=bun|deno
@@ -222,6 +223,16 @@ function deadlines(runtime: "bun" | "deno"): Record<string, { p50: number; p99: 
     : `failed: ${r.stderr}`;
 }
 
+/** The library's own heap bytes per idle connection (bench/idle.ts), apart from the app's read buffer. */
+function libraryBytes(runtime: "bun" | "deno"): number | string {
+  const script = join(root, "bench", "idle.ts");
+  const argv = runtime === "bun" ? [bin("bun"), script] : [bin("deno"), "run", "-A", "--v8-flags=--expose-gc", script];
+  const full = withFds([...argv, `--n=${idleConns}`]);
+  const r = spawnSync(full[0]!, full.slice(1), { encoding: "utf8", timeout: 180_000 });
+  const line = r.stdout?.split("\n").find((l) => l.startsWith("{"));
+  return line ? (JSON.parse(line) as { bytesPerConn: number }).bytesPerConn : `failed: ${r.stderr.trim()}`;
+}
+
 // ---- run ----
 type Row = { server: Server; results: Record<string, LoadResult>; idle?: number | string };
 const rows: Row[] = servers.map((server) => ({ server, results: {} }));
@@ -274,6 +285,12 @@ for (const row of rows) {
       typeof row.idle === "number" ? `${Math.round(row.idle)} B/conn` : row.idle
     }`,
   );
+}
+const libBytes: Record<string, number | string> = {};
+for (const rt of ["bun", "deno"] as const) {
+  if (only !== undefined && only !== rt) continue;
+  libBytes[rt] = libraryBytes(rt);
+  console.log(`library bytes per idle conn on ${rt}: ${libBytes[rt]}`);
 }
 const lateness: Record<string, ReturnType<typeof deadlines>> = {};
 for (const rt of ["bun", "deno"] as const) {
@@ -361,6 +378,14 @@ for (const rt of ["bun", "deno"] as const) {
       typeof ours.idle === "number" && typeof ref.idle === "number" ? ratio(ours.idle, ref.idle) : "—"
     } | ${others.map(idle).join(" | ")} |`,
   );
+  const lb = libBytes[rt];
+  if (lb !== undefined) {
+    lines.push(
+      `| library heap bytes per idle conn (${idleConns}, parked read, app buffer excluded; bench/idle.ts) | ${
+        typeof lb === "number" ? `${lb} B` : lb
+      } | | target ≤ 1024 B |${others.map(() => " |").join("")}`,
+    );
+  }
   const lt = lateness[rt];
   if (typeof lt === "object") {
     for (const ms of [1, 10, 100]) {
@@ -402,6 +427,7 @@ writeFileSync(
         results: r.results,
         idleBytesPerConn: r.idle,
       })),
+      libraryBytesPerConn: libBytes,
       lateness,
     },
     null,

@@ -334,7 +334,7 @@ export function pollSetDeadline(pdh: PollDesc, d: number, mode: DeadlineMode): v
   pd.publishInfo();
   const combo = pd.rd > 0 && pd.rd === pd.wd;
   const rtf = combo ? netpollDeadline : netpollReadDeadline;
-  if (pd.rt.f === null) {
+  if (!pd.rtSet) {
     if (pd.rd > 0) {
       pd.rt.f = rtf;
       // The timer carries the current rseq; at firing, a different rseq
@@ -355,7 +355,7 @@ export function pollSetDeadline(pdh: PollDesc, d: number, mode: DeadlineMode): v
       pd.rt.f = null;
     }
   }
-  if (pd.wt.f === null) {
+  if (!pd.wtSet) {
     if (pd.wd > 0 && !combo) {
       pd.wt.f = netpollWriteDeadline;
       pd.wt.seq = pd.wseq;
@@ -405,11 +405,11 @@ export function pollUnblock(pdh: PollDesc): void {
   pd.publishInfo();
   const rg = netpollunblock(pd, modeR, false);
   const wg = netpollunblock(pd, modeW, false);
-  if (pd.rt.f !== null) {
+  if (pd.rtSet) {
     p.timers.delete(pd.rt);
     pd.rt.f = null;
   }
-  if (pd.wt.f !== null) {
+  if (pd.wtSet) {
     p.timers.delete(pd.wt);
     pd.wt.f = null;
   }
@@ -644,14 +644,14 @@ function netpolldeadlineimpl(pd: PollDescImpl, seq: number, read: boolean, write
   if (seq !== currentSeq) return;
   let rg: Wake | null = null;
   if (read) {
-    if (pd.rd <= 0 || pd.rt.f === null) throw new Error("netpoll: internal: inconsistent read deadline");
+    if (pd.rd <= 0 || !pd.rtSet) throw new Error("netpoll: internal: inconsistent read deadline");
     pd.rd = -1;
     pd.publishInfo();
     rg = netpollunblock(pd, modeR, false);
   }
   let wg: Wake | null = null;
   if (write) {
-    if (pd.wd <= 0 || (pd.wt.f === null && !read)) throw new Error("netpoll: internal: inconsistent write deadline");
+    if (pd.wd <= 0 || (!pd.wtSet && !read)) throw new Error("netpoll: internal: inconsistent write deadline");
     pd.wd = -1;
     pd.publishInfo();
     wg = netpollunblock(pd, modeW, false);

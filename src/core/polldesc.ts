@@ -117,14 +117,33 @@ export class PollDescImpl implements PollDesc {
   closing = false;
   /** Invalidates stale read timers: bumped whenever the read timer is reset or the pd closes. */
   rseq = 0;
-  /** Read deadline timer (set when rt.f !== null); the combined timer when rd === wd. */
-  readonly rt: DeadlineTimer;
+  /**
+   * Read deadline timer (set when rt.f !== null); the combined timer when
+   * rd === wd. Made on first use: most descriptors never get a deadline, and
+   * every open one holds its pollDesc (bench/idle.ts). Test `rtSet` rather
+   * than `rt.f`, which would make it.
+   */
+  get rt(): DeadlineTimer {
+    return (this.#rt ??= new DeadlineTimer(this));
+  }
+  #rt: DeadlineTimer | null = null;
+  /** Whether the read timer is set (Go's `pd.rt.f != nil`), without making it. */
+  get rtSet(): boolean {
+    return this.#rt !== null && this.#rt.f !== null;
+  }
   /** Read deadline: a nanotime() in the future, 0 for none, -1 once expired. */
   rd = 0;
   /** Invalidates stale write timers. */
   wseq = 0;
-  /** Write deadline timer. */
-  readonly wt: DeadlineTimer;
+  /** Write deadline timer, made on first use as `rt`. */
+  get wt(): DeadlineTimer {
+    return (this.#wt ??= new DeadlineTimer(this));
+  }
+  #wt: DeadlineTimer | null = null;
+  /** Whether the write timer is set, without making it. */
+  get wtSet(): boolean {
+    return this.#wt !== null && this.#wt.f !== null;
+  }
   /** Write deadline, as rd. */
   wd = 0;
 
@@ -132,8 +151,6 @@ export class PollDescImpl implements PollDesc {
     this.fd = fd;
     this.slot = slot;
     this.gen = gen;
-    this.rt = new DeadlineTimer(this);
-    this.wt = new DeadlineTimer(this);
   }
 
   /** Recomputes the info bits from closing, rd and wd, keeping eventErr. */

@@ -56,9 +56,8 @@ export class Conn extends FDHandle implements Disposable {
    * ErrDeadlineExceeded past the read deadline, ErrClosing if the conn is
    * closed meanwhile, the signal's reason if aborted, ErrnoError (ECONNRESET, ...).
    */
-  async read(p: Uint8Array, opts?: OpOptions): Promise<number | null> {
-    const n = await this.fdh.read(p, opts);
-    return n === 0 && p.length > 0 ? null : n;
+  read(p: Uint8Array, opts?: OpOptions): Promise<number | null> {
+    return this.fdh.read(p, opts, true);
   }
 
   /**

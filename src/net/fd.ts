@@ -159,20 +159,30 @@ export class FD {
     return this.#closeStarted;
   }
 
-  /** Waits for readiness in `mode`, honouring deadlines and `signal`. Throws the matching error. */
-  async #wait(op: string, mode: WaitMode, signal: AbortSignal | undefined): Promise<void> {
-    let onAbort: (() => void) | undefined;
-    if (signal !== undefined) {
-      if (signal.aborted) throw signal.reason;
-      onAbort = () => pollCancelWait(this.#pd, mode);
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
+  /**
+   * Waits for readiness in `mode`; resolves with the PollCode, or
+   * pollCanceled if `signal` aborted it. Await it, then #check the code.
+   * Without a signal this is pollWait's own promise: no async frame of its
+   * own is held by every parked operation (bench/idle.ts: ~250 B each).
+   */
+  #waitCode(mode: WaitMode, signal: AbortSignal | undefined): Promise<number> {
+    return signal === undefined ? pollWait(this.#pd, mode) : this.#waitAbortable(mode, signal);
+  }
+
+  async #waitAbortable(mode: WaitMode, signal: AbortSignal): Promise<number> {
+    if (signal.aborted) throw signal.reason;
+    const onAbort = () => pollCancelWait(this.#pd, mode);
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const code = await pollWait(this.#pd, mode);
-      if (code !== PollCode.None) throw pollError(op, code, signal);
+      return await pollWait(this.#pd, mode);
     } finally {
-      if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** Throws the error for a wait that ended with `code` (deadline, close, abort...), unless it is None. */
+  #check(op: string, code: number, signal: AbortSignal | undefined): void {
+    if (code !== PollCode.None) throw pollError(op, code, signal);
   }
 
   #prepare(op: string, mode: WaitMode): void {
@@ -182,9 +192,13 @@ export class FD {
 
   /**
    * Reads into `p`: the bytes read, 0 at end of stream (or for an empty `p`).
-   * A second concurrent read waits its turn.
+   * A second concurrent read waits its turn. With `eofNull`, end of stream is
+   * null instead (Deno's Conn.read), so Conn needs no async frame of its own
+   * around a parked read (bench/idle.ts).
    */
-  async read(p: Uint8Array, opts?: OpOptions): Promise<number> {
+  read(p: Uint8Array, opts?: OpOptions): Promise<number>;
+  read(p: Uint8Array, opts: OpOptions | undefined, eofNull: true): Promise<number | null>;
+  async read(p: Uint8Array, opts?: OpOptions, eofNull = false): Promise<number | null> {
     checkBuffer("read", p);
     const signal = checkSignal("read", opts);
     if (signal?.aborted) throw signal.reason;
@@ -198,16 +212,16 @@ export class FD {
       this.#prepare("read", "r");
       if (p.length === 0) return 0;
       const len = p.length < maxIO ? p.length : maxIO;
-      if (skip) await this.#wait("read", "r", signal);
+      if (skip) this.#check("read", await this.#waitCode("r", signal), signal);
       for (;;) {
         const n = libc.read(this.sysfd, p, len);
         if (n >= 0) {
           this.#readDrained = n > 0 && n < len;
           netpollTick();
-          return n;
+          return n === 0 && eofNull ? null : n;
         }
         const e = errnoCell[0]!;
-        if (e === EAGAIN) await this.#wait("read", "r", signal);
+        if (e === EAGAIN) this.#check("read", await this.#waitCode("r", signal), signal);
         else if (e !== EINTR) throw new ErrnoError("read", e);
       }
     } finally {
@@ -235,7 +249,7 @@ export class FD {
           continue;
         }
         const e = errnoCell[0]!;
-        if (e === EAGAIN) await this.#wait("write", "w", signal);
+        if (e === EAGAIN) this.#check("write", await this.#waitCode("w", signal), signal);
         else if (e !== EINTR) throw new ErrnoError(this.#socket ? "send" : "write", e);
       }
       netpollTick();
@@ -272,7 +286,7 @@ export class FD {
           return { fd: s, addr: addr.subarray(0, len[0]) };
         }
         const e = errnoCell[0]!;
-        if (e === EAGAIN) await this.#wait("accept", "r", signal);
+        if (e === EAGAIN) this.#check("accept", await this.#waitCode("r", signal), signal);
         else if (e !== EINTR && e !== ECONNABORTED) throw new ErrnoError("accept4", e);
       }
     } finally {
@@ -299,7 +313,7 @@ export class FD {
     const locked = this.#mu.lock(read, op);
     if (locked !== undefined) await locked;
     try {
-      await this.#wait(op, read ? "r" : "w", signal);
+      this.#check(op, await this.#waitCode(read ? "r" : "w", signal), signal);
     } finally {
       this.#mu.unlock(read);
     }

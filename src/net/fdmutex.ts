@@ -14,19 +14,21 @@ import { ErrClosing } from "./errors.ts";
 
 type Waiter = { resolve: () => void; reject: (e: Error) => void; op: string };
 
-class Lane {
-  held = false;
-  readonly queue: Waiter[] = [];
-}
-
-/** One FD's lock state. Touched only by the main thread. */
+/**
+ * One FD's lock state. Touched only by the main thread. Flat fields, and the
+ * queues made only when a second operation queues: every idle connection
+ * holds one of these (bench/idle.ts counts the bytes).
+ */
 export class FdMutex {
   /** Operations holding a reference: lock holders plus incref users. */
   #refs = 0;
   #closing = false;
   #drained: (() => void) | null = null;
-  readonly #read = new Lane();
-  readonly #write = new Lane();
+  #readHeld = false;
+  #writeHeld = false;
+  /** Operations waiting for the read lock, in arrival order; null until one queues. */
+  #readQueue: Waiter[] | null = null;
+  #writeQueue: Waiter[] | null = null;
 
   /** Whether close has started. */
   get closing(): boolean {
@@ -40,21 +42,22 @@ export class FdMutex {
    */
   lock(read: boolean, op: string): Promise<void> | undefined {
     if (this.#closing) throw new ErrClosing(op);
-    const lane = read ? this.#read : this.#write;
     this.#refs++;
-    if (!lane.held) {
-      lane.held = true;
+    if (read ? !this.#readHeld : !this.#writeHeld) {
+      if (read) this.#readHeld = true;
+      else this.#writeHeld = true;
       return undefined;
     }
-    return new Promise<void>((resolve, reject) => lane.queue.push({ resolve, reject, op }));
+    const q = read ? (this.#readQueue ??= []) : (this.#writeQueue ??= []);
+    return new Promise<void>((resolve, reject) => q.push({ resolve, reject, op }));
   }
 
   /** Releases the lock, handing it to the next queued operation if any. */
   unlock(read: boolean): void {
-    const lane = read ? this.#read : this.#write;
-    const next = lane.queue.shift();
-    if (next !== undefined) next.resolve(); // keeps `held`; its ref was taken when it queued
-    else lane.held = false;
+    const next = (read ? this.#readQueue : this.#writeQueue)?.shift();
+    if (next !== undefined) next.resolve(); // keeps the lock held; its ref was taken when it queued
+    else if (read) this.#readHeld = false;
+    else this.#writeHeld = false;
     this.#decref();
   }
 
@@ -77,8 +80,8 @@ export class FdMutex {
   close(): Promise<void> | undefined {
     if (this.#closing) throw new ErrClosing("close");
     this.#closing = true;
-    for (const lane of [this.#read, this.#write]) {
-      for (const w of lane.queue.splice(0)) {
+    for (const q of [this.#readQueue, this.#writeQueue]) {
+      for (const w of q?.splice(0) ?? []) {
         this.#refs--;
         w.reject(new ErrClosing(w.op));
       }

@@ -9,7 +9,7 @@ import { Conn } from "./conn.ts";
 import { ErrClosing } from "./errors.ts";
 import { FD, type OpOptions } from "./fd.ts";
 import { FDHandle } from "./handle.ts";
-import { type Addr, decodeSockaddr } from "./sockaddr.ts";
+import { type Addr, AddrCache, decodeSockaddr } from "./sockaddr.ts";
 import {
   badTransport,
   bindTo,
@@ -64,6 +64,9 @@ export interface UnixListenOptions {
   backlog?: number;
 }
 
+/** The address of a Unix peer that did not bind a name; one frozen object for all. */
+const unnamedPeer: Addr = Object.freeze({ transport: "unix", path: "" });
+
 /**
  * A listening socket. Iterate it, or call accept().
  *
@@ -82,6 +85,9 @@ export class Listener extends FDHandle implements AsyncIterable<Conn>, Disposabl
   readonly addr: Addr;
   readonly #unlinkPath: Uint8Array | null;
 
+  /** Accepted conns' local address, decoded once (they all share it unless the listener is on a wildcard). */
+  readonly #localAddrs = new AddrCache();
+
   /** @internal Made by listen(). */
   constructor(fd: FD, addr: Addr, unlinkPath: Uint8Array | null) {
     super(fd);
@@ -97,8 +103,8 @@ export class Listener extends FDHandle implements AsyncIterable<Conn>, Disposabl
   async accept(opts?: OpOptions): Promise<Conn> {
     const { fd: s, addr } = await this.fdh.accept(opts);
     const fd = socketFD(s);
-    const remote = addr.length > 2 ? decodeSockaddr(addr) : { transport: "unix" as const, path: "" };
-    return new Conn(fd, fd.control("accept", (x) => sockName(x, false)), remote);
+    const remote = addr.length > 2 ? decodeSockaddr(addr) : unnamedPeer;
+    return new Conn(fd, fd.control("accept", (x) => sockName(x, false, this.#localAddrs)), remote);
   }
 
   /**

@@ -8,7 +8,7 @@ import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
 import { FD } from "./fd.ts";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
-import { type Addr, decodeSockaddr, encodeInet, encodeUnix } from "./sockaddr.ts";
+import { type Addr, type AddrCache, decodeSockaddr, encodeInet, encodeUnix } from "./sockaddr.ts";
 
 const k = profile.sock;
 const E = profile.errno as Readonly<Record<string, number>>;
@@ -51,13 +51,13 @@ export function getIntOpt(s: number, level: number, name: number, what: string):
   return v[0]!;
 }
 
-/** The socket's local (or, with `peer`, remote) address. */
-export function sockName(s: number, peer: boolean): Addr {
+/** The socket's local (or, with `peer`, remote) address; `cache` reuses the Addr for the same bytes. */
+export function sockName(s: number, peer: boolean, cache?: AddrCache): Addr {
   const b = new Uint8Array(128);
   const len = new Uint32Array([b.length]);
   const r = peer ? libc.getpeername(s, b, len) : libc.getsockname(s, b, len);
   if (r < 0) throw new ErrnoError(peer ? "getpeername" : "getsockname", errnoCell[0]!);
-  return decodeSockaddr(b.subarray(0, len[0]));
+  return decodeSockaddr(b.subarray(0, len[0]), cache);
 }
 
 /** bind(2), naming the address on failure (EADDRINUSE, EACCES, ...). */
