@@ -15,6 +15,7 @@ import {
   pollWaitCanceled,
   UsageError,
 } from "../src/mod.ts";
+import { currentPoller } from "../src/core/netpoll.ts";
 import { profile } from "../src/ffi/libc.ts";
 import { backendFacts } from "./backend_facts.ts";
 import { closeAll, eventfd, openRegularFile, pipe, put, signal, socketpair, take } from "./helpers.ts";
@@ -287,6 +288,39 @@ describe("bad input", () => {
     let own = 0;
     for (let fd = 0; fd < 1024; fd++) if (isPollServerDescriptor(fd)) own++;
     expect(own).toBe(backendFacts.ownDescriptors);
+    done(pd, r, w);
+  });
+});
+
+describe("tick", () => {
+  test("an FD operation inside a tick's poll (a woken read's retry) does not poll again: the event buffer is in use", () => {
+    const [r, w] = pipe();
+    const pd = pollOpen(r); // makes the poller
+    const p = currentPoller()!;
+    const be = p.backend;
+    const inline = be.pollInline;
+    let depth = 0;
+    let deepest = 0;
+    let polls = 0;
+    // Each read woken by this poll completes and ticks, as FD reads do from their callbacks.
+    be.pollInline = (sink) => {
+      polls++;
+      deepest = Math.max(deepest, ++depth);
+      try {
+        if (depth === 1) { for (let i = 0; i < 100; i++) p.tick(); // (only the first level: no runaway without the guard)
+         }
+        return inline.call(be, sink);
+      } finally {
+        depth--;
+      }
+    };
+    try {
+      for (let i = 0; i < 64; i++) p.tick(); // 64 operations that did not park: two polls are due
+    } finally {
+      be.pollInline = inline;
+    }
+    expect(polls).toBeGreaterThanOrEqual(1);
+    expect(deepest).toBe(1);
     done(pd, r, w);
   });
 });

@@ -79,6 +79,8 @@ export class Poller {
   fatal: Error | null = null;
 
   #state = Idle;
+  /** tick() is polling (see there). */
+  #ticking = false;
   /** FD operations completed without parking since the last poll (see tick). */
   #ticks = 0;
   /** Until when (nanotime) an empty inline poll is followed by another instead of blocking. */
@@ -136,16 +138,21 @@ export class Poller {
    * here, and run due timers.
    */
   tick(): void {
-    if (++this.#ticks < pollEveryTicks || this.#state === Running) return;
+    if (++this.#ticks < pollEveryTicks || this.#state === Running || this.#ticking) return;
     this.#ticks = 0;
     this.stats.tickPolls++;
+    // Waiters may be woken by callback (FD reads via pollWaitFn), and such a
+    // callback's own FD operation ticks: a nested poll would overwrite the
+    // inline event buffer this one is still decoding, losing its events.
+    this.#ticking = true;
     try {
       this.backend.pollInline(this.#sink);
+      this.#fireTimers();
     } catch (e) {
       this.#fail(e);
-      return;
+    } finally {
+      this.#ticking = false;
     }
-    this.#fireTimers();
   }
 
   /** A deadline was armed at `when` (wakeNetPoller): wake a blocked poll that would sleep past it. */

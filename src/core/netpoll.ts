@@ -467,6 +467,35 @@ export function pollCancelWait(pdh: PollDesc, mode: WaitMode): boolean {
   return true;
 }
 
+/** What {@linkcode pollWaitFn} returns when it parked the callback. */
+export const pollParked = -2;
+
+/**
+ * pollWait for a caller that keeps its own continuation (the FD layer's
+ * reads): a PollCode when the wait ends at once (readiness was pending:
+ * None; closing, an expired deadline, an error), else `wake` is parked, to be
+ * called once with the code, and the result is {@linkcode pollParked}. No
+ * promise is made, so a parked read holds only its caller's (bench/idle.ts).
+ * `wake` runs inside the poll or the call that ends the wait (pollUnblock, a
+ * deadline): it must not throw.
+ */
+export function pollWaitFn(pdh: PollDesc, mode: WaitMode, wake: Wake): number {
+  const pd = use("pollWait", pdh);
+  const m = waitMode("pollWait", mode);
+  const errcode = netpollcheckerr(pd, m);
+  if (errcode !== PollCode.None) return errcode;
+  poller!.backend.arm(pd.fd, pd.slot, pd.gen, m);
+  const state = m === modeR ? pd.rg : pd.wg;
+  if (state === pdReady) {
+    if (m === modeR) pd.rg = pdNil;
+    else pd.wg = pdNil;
+    return PollCode.None;
+  }
+  if (state !== pdNil) throw doubleWait(pd, m, "pollWait");
+  park(pd, m, false, wake);
+  return pollParked;
+}
+
 /**
  * Whether no input can have arrived since the last read drained the
  * descriptor: no readiness notification is pending (Go's pdReady) and no
@@ -552,26 +581,26 @@ function netpollblock(pd: PollDescImpl, mode: number, waitio: boolean): Promise<
     else pd.wg = pdNil;
     return codePromise[PollCode.None]!;
   }
-  if (state !== pdNil) {
-    return Promise.reject(
-      new UsageError(
-        waitio ? "pollWaitCanceled" : "pollWait",
-        `double wait: a ${modeName(mode)} wait is already parked on fd ${pd.fd}`,
-      ),
-    );
+  if (state !== pdNil) return Promise.reject(doubleWait(pd, mode, waitio ? "pollWaitCanceled" : "pollWait"));
+  return new Promise<number>((wake) => park(pd, mode, waitio, wake));
+}
+
+function doubleWait(pd: PollDescImpl, mode: number, call: string): UsageError {
+  return new UsageError(call, `double wait: a ${modeName(mode)} wait is already parked on fd ${pd.fd}`);
+}
+
+/** netpollblockcommit: `wake` is parked in `mode` (the semaphore was nil). */
+function park(pd: PollDescImpl, mode: number, waitio: boolean, wake: Wake): void {
+  if (mode === modeR) {
+    pd.rg = pdParked;
+    pd.rwake = wake;
+    pd.rwaitio = waitio;
+  } else {
+    pd.wg = pdParked;
+    pd.wwake = wake;
+    pd.wwaitio = waitio;
   }
-  return new Promise<number>((wake) => {
-    if (mode === modeR) {
-      pd.rg = pdParked;
-      pd.rwake = wake;
-      pd.rwaitio = waitio;
-    } else {
-      pd.wg = pdParked;
-      pd.wwake = wake;
-      pd.wwaitio = waitio;
-    }
-    poller!.parked(pd.ref); // netpollblockcommit: netpollWaiters++
-  });
+  poller!.parked(pd.ref); // netpollWaiters++
 }
 
 /**

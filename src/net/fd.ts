@@ -17,11 +17,13 @@ import {
   type PollDesc,
   pollNoNewInput,
   pollOpen,
+  pollParked,
   pollReset,
   pollSetDeadline,
   pollSetRef,
   pollUnblock,
   pollWait,
+  pollWaitFn,
   type WaitMode,
 } from "../core/netpoll.ts";
 import { type Deadline, deadlineToNs } from "./deadline.ts";
@@ -33,6 +35,9 @@ const EAGAIN = E.EAGAIN!;
 const EINTR = E.EINTR!;
 const ECONNABORTED = E.ECONNABORTED!;
 const { MSG_NOSIGNAL, SOCK_NONBLOCK, SOCK_CLOEXEC } = profile.sock;
+
+/** What #tryRead returns on EAGAIN (never a byte count). */
+const readAgain = -1;
 
 /** Options for one read or write. *
  * @example
@@ -133,6 +138,13 @@ export class FD {
    * is false once any hang-up event was seen.
    */
   #readDrained = false;
+  // The read parked by #readLocked, while it waits (null/0 otherwise). The
+  // read lock guarantees there is at most one.
+  #rbuf: Uint8Array | null = null;
+  #rlen = 0;
+  #reofNull = false;
+  #rresolve: ((n: number | null) => void) | null = null;
+  #rreject: ((e: unknown) => void) | null = null;
 
   private constructor(sysfd: number, pd: PollDesc, opts: FDOptions) {
     this.sysfd = sysfd;
@@ -193,36 +205,147 @@ export class FD {
   /**
    * Reads into `p`: the bytes read, 0 at end of stream (or for an empty `p`).
    * A second concurrent read waits its turn. With `eofNull`, end of stream is
-   * null instead (Deno's Conn.read), so Conn needs no async frame of its own
-   * around a parked read (bench/idle.ts).
+   * null instead (Deno's Conn.read), so Conn needs no async frame of its own.
+   *
+   * Without a signal, a read that must wait keeps its state in this FD's
+   * fields (the read lock makes it the only one) and parks #onReadable with
+   * pollWaitFn: a parked read then holds one promise, the caller's, rather
+   * than async frames and the poller's promise (bench/idle.ts).
    */
   read(p: Uint8Array, opts?: OpOptions): Promise<number>;
   read(p: Uint8Array, opts: OpOptions | undefined, eofNull: true): Promise<number | null>;
-  async read(p: Uint8Array, opts?: OpOptions, eofNull = false): Promise<number | null> {
-    checkBuffer("read", p);
-    const signal = checkSignal("read", opts);
-    if (signal?.aborted) throw signal.reason;
+  read(p: Uint8Array, opts?: OpOptions, eofNull = false): Promise<number | null> {
+    let locked: Promise<void> | undefined;
+    try {
+      checkBuffer("read", p);
+      const signal = checkSignal("read", opts);
+      // A signal needs a listener around each wait: the general loop.
+      if (signal !== undefined) return this.#readAbortable(p, signal, eofNull);
+      locked = this.#mu.lock(true, "read");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (locked !== undefined) return locked.then(() => this.#readLocked(p, eofNull));
+    return this.#readLocked(p, eofNull);
+  }
+
+  /** The read, holding the read lock, which is released exactly once when the result is settled. */
+  #readLocked(p: Uint8Array, eofNull: boolean): Promise<number | null> {
+    let r: number | null = readAgain;
+    let len = 0;
+    try {
+      const skip = this.#readSkips();
+      this.#prepare("read", "r");
+      if (p.length === 0) r = 0;
+      else {
+        len = p.length < maxIO ? p.length : maxIO;
+        if (!skip) r = this.#tryRead(p, len, eofNull);
+      }
+    } catch (e) {
+      this.#mu.unlock(true);
+      return Promise.reject(e);
+    }
+    if (r !== readAgain) {
+      this.#mu.unlock(true);
+      return Promise.resolve(r);
+    }
+    return new Promise<number | null>((resolve, reject) => {
+      this.#rbuf = p;
+      this.#rlen = len;
+      this.#reofNull = eofNull;
+      this.#rresolve = resolve;
+      this.#rreject = reject;
+      this.#parkRead();
+    });
+  }
+
+  /**
+   * Whether the next read should wait before its syscall: the last one was
+   * short (the socket was drained) and no readiness has come since. Decided
+   * before pollReset, which drops a pending notification (Go's prepareRead
+   * expects the syscall to cover it): skipping the syscall after that would
+   * lose a real edge and park forever.
+   */
+  #readSkips(): boolean {
+    return this.#readDrained && pollNoNewInput(this.#pd);
+  }
+
+  /** One read(2): the result (null at end of stream with `eofNull`), or readAgain on EAGAIN. Throws ErrnoError. */
+  #tryRead(p: Uint8Array, len: number, eofNull: boolean): number | null {
+    for (;;) {
+      const n = libc.read(this.sysfd, p, len);
+      if (n >= 0) {
+        this.#readDrained = n > 0 && n < len;
+        netpollTick();
+        return n === 0 && eofNull ? null : n;
+      }
+      const e = errnoCell[0]!;
+      if (e === EAGAIN) return readAgain;
+      if (e !== EINTR) throw new ErrnoError("read", e);
+    }
+  }
+
+  /** Waits for the parked read (#rbuf...): parks #onReadable, or goes on at once if the wait ended already. */
+  #parkRead(): void {
+    for (;;) {
+      let code: number;
+      try {
+        code = pollWaitFn(this.#pd, "r", this.#onReadable);
+      } catch (e) {
+        this.#endRead(e, true);
+        return;
+      }
+      if (code === pollParked || !this.#continueRead(code)) return;
+    }
+  }
+
+  /** The parked read's wake: runs inside the poll (or close, or the deadline) that ended the wait. */
+  readonly #onReadable = (code: number): void => {
+    if (this.#continueRead(code)) this.#parkRead();
+  };
+
+  /** After a wait ended with `code`: settles the read (false), or says it must wait again (true). */
+  #continueRead(code: number): boolean {
+    let r: number | null;
+    try {
+      if (code !== PollCode.None) throw pollError("read", code);
+      r = this.#tryRead(this.#rbuf!, this.#rlen, this.#reofNull);
+    } catch (e) {
+      this.#endRead(e, true);
+      return false;
+    }
+    if (r === readAgain) return true;
+    this.#endRead(r, false);
+    return false;
+  }
+
+  /** Settles the parked read with a result or an error; the lock is released first, as a `finally` would. */
+  #endRead(v: unknown, failed: boolean): void {
+    const resolve = this.#rresolve!;
+    const reject = this.#rreject!;
+    this.#rbuf = null;
+    this.#rresolve = null;
+    this.#rreject = null;
+    this.#mu.unlock(true);
+    if (failed) reject(v);
+    else resolve(v as number | null);
+  }
+
+  /** read() with an AbortSignal: the same steps as an async loop, the signal's listener held around each wait. */
+  async #readAbortable(p: Uint8Array, signal: AbortSignal, eofNull: boolean): Promise<number | null> {
+    if (signal.aborted) throw signal.reason;
     const locked = this.#mu.lock(true, "read");
     if (locked !== undefined) await locked;
     try {
-      // Decided before pollReset, which drops a pending notification (Go's
-      // prepareRead expects the syscall to cover it): skipping the syscall
-      // after that would lose a real edge and park forever.
-      const skip = this.#readDrained && pollNoNewInput(this.#pd);
+      const skip = this.#readSkips();
       this.#prepare("read", "r");
       if (p.length === 0) return 0;
       const len = p.length < maxIO ? p.length : maxIO;
       if (skip) this.#check("read", await this.#waitCode("r", signal), signal);
       for (;;) {
-        const n = libc.read(this.sysfd, p, len);
-        if (n >= 0) {
-          this.#readDrained = n > 0 && n < len;
-          netpollTick();
-          return n === 0 && eofNull ? null : n;
-        }
-        const e = errnoCell[0]!;
-        if (e === EAGAIN) this.#check("read", await this.#waitCode("r", signal), signal);
-        else if (e !== EINTR) throw new ErrnoError("read", e);
+        const r = this.#tryRead(p, len, eofNull);
+        if (r !== readAgain) return r;
+        this.#check("read", await this.#waitCode("r", signal), signal);
       }
     } finally {
       this.#mu.unlock(true);
