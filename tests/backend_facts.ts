@@ -13,7 +13,7 @@ interface BackendFacts {
   readonly regularFile: string | null;
   /** errno name of a second pollOpen of one fd, or null where it replaces the first registration. */
   readonly openTwice: string | null;
-  /** How many descriptors the poller holds (its own, and its wake-up's). */
+  /** How many descriptors the poller holds (its own, its wake-up's, epoll's deadline timerfd). */
   readonly ownDescriptors: number;
   /**
    * Edge-triggered for the whole descriptor life (epoll, kqueue): readiness
@@ -32,7 +32,7 @@ const table: Record<typeof profile.backend, BackendFacts> = {
     badFd: "EBADF",
     regularFile: "EPERM",
     openTwice: "EEXIST",
-    ownDescriptors: 2,
+    ownDescriptors: 3,
     edgeTriggered: true,
   },
   // kqueue(2): EV_ADD of an existing knote modifies it; vnodes have read/write filters.

@@ -26,8 +26,11 @@ function fromHeaders(): Record<string, number> {
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
 int main(void) {
   printf("{\\"sizeof_epoll_event\\": %zu, \\"offsetof_data\\": %zu", sizeof(struct epoll_event), offsetof(struct epoll_event, data));
+  printf(", \\"sizeof_itimerspec\\": %zu, \\"offsetof_it_value\\": %zu", sizeof(struct itimerspec), offsetof(struct itimerspec, it_value));
 ${names.map((n) => `  printf(", \\"${n}\\": %lld", (long long)(${n}));`).join("\n")}
   printf("}\\n");
   return 0;
@@ -53,11 +56,15 @@ describe(`profile ${profile.key} against the C headers`, () => {
     expect(profile.epoll!.layout.dataOffset).toBe(h.offsetof_data);
   });
 
+  test("struct itimerspec (timerfd_settime): two 16-byte timespecs, it_value second", () => {
+    expect([h.sizeof_itimerspec, h.offsetof_it_value]).toEqual([32, 16]);
+  });
+
   test("every errno value", () => {
     for (const [name, n] of Object.entries(profile.errno)) expect([name, n]).toEqual([name, h[name]]);
   });
 
-  test("every epoll, eventfd and socket constant", () => {
+  test("every epoll, eventfd, timerfd and socket constant", () => {
     // EPOLLET is 1u << 31: C prints it as a positive 64-bit value, as we store it.
     for (const [name, n] of Object.entries({ ...profile.epoll!.consts, ...profile.sock })) {
       expect([name, n]).toEqual([name, h[name]]);

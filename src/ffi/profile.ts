@@ -39,6 +39,9 @@ export interface EpollConsts {
   readonly EPOLL_CLOEXEC: number;
   readonly EFD_CLOEXEC: number;
   readonly EFD_NONBLOCK: number;
+  readonly TFD_CLOEXEC: number;
+  readonly TFD_NONBLOCK: number;
+  readonly CLOCK_MONOTONIC: number;
 }
 
 /** Socket-layer constants the FD and net layers need. */
@@ -166,6 +169,9 @@ const linuxEpoll: EpollConsts = {
   EPOLL_CLOEXEC: 0x80000,
   EFD_CLOEXEC: 0x80000,
   EFD_NONBLOCK: 0x800,
+  TFD_CLOEXEC: 0x80000,
+  TFD_NONBLOCK: 0x800,
+  CLOCK_MONOTONIC: 1,
 };
 
 // Linux uses asm-generic socket numbers on both x86_64 and aarch64.

@@ -24,12 +24,14 @@ export const commonSymbols = {
   unlink: { args: ["buf"], ret: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
-/** Linux epoll and eventfd. */
+/** Linux epoll, eventfd and timerfd. */
 export const epollSymbols = {
   epoll_create1: { args: ["i32"], ret: "i32" },
   epoll_ctl: { args: ["i32", "i32", "i32", "buf"], ret: "i32" },
   epoll_wait: { args: ["i32", "ptr", "i32", "i32"], ret: "i32" },
   eventfd: { args: ["u32", "i32"], ret: "i32" },
+  timerfd_create: { args: ["i32", "i32"], ret: "i32" },
+  timerfd_settime: { args: ["i32", "i32", "ptr", "ptr"], ret: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 /**
