@@ -485,13 +485,7 @@ export function pollWaitFn(pdh: PollDesc, mode: WaitMode, wake: Wake): number {
   const errcode = netpollcheckerr(pd, m);
   if (errcode !== PollCode.None) return errcode;
   poller!.backend.arm(pd.fd, pd.slot, pd.gen, m);
-  const state = m === modeR ? pd.rg : pd.wg;
-  if (state === pdReady) {
-    if (m === modeR) pd.rg = pdNil;
-    else pd.wg = pdNil;
-    return PollCode.None;
-  }
-  if (state !== pdNil) throw doubleWait(pd, m, "pollWait");
+  if (claim(pd, m, "pollWait")) return PollCode.None;
   park(pd, m, false, wake);
   return pollParked;
 }
@@ -575,18 +569,32 @@ export function netpollcheckerr(pd: PollDescImpl, mode: number): PollCode {
  * can post readiness between the check and the park.
  */
 function netpollblock(pd: PollDescImpl, mode: number, waitio: boolean): Promise<number> {
+  let ready: boolean;
+  try {
+    ready = claim(pd, mode, waitio ? "pollWaitCanceled" : "pollWait");
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (ready) return codePromise[PollCode.None]!;
+  return new Promise<number>((wake) => park(pd, mode, waitio, wake));
+}
+
+/**
+ * netpollblock's check before parking: true if a pending notification was
+ * consumed (no park needed), false if the semaphore is free to park on.
+ * Throws UsageError, naming `call`, if a waiter is already parked there.
+ */
+function claim(pd: PollDescImpl, mode: number, call: string): boolean {
   const state = mode === modeR ? pd.rg : pd.wg;
   if (state === pdReady) {
     if (mode === modeR) pd.rg = pdNil;
     else pd.wg = pdNil;
-    return codePromise[PollCode.None]!;
+    return true;
   }
-  if (state !== pdNil) return Promise.reject(doubleWait(pd, mode, waitio ? "pollWaitCanceled" : "pollWait"));
-  return new Promise<number>((wake) => park(pd, mode, waitio, wake));
-}
-
-function doubleWait(pd: PollDescImpl, mode: number, call: string): UsageError {
-  return new UsageError(call, `double wait: a ${modeName(mode)} wait is already parked on fd ${pd.fd}`);
+  if (state !== pdNil) {
+    throw new UsageError(call, `double wait: a ${modeName(mode)} wait is already parked on fd ${pd.fd}`);
+  }
+  return false;
 }
 
 /** netpollblockcommit: `wake` is parked in `mode` (the semaphore was nil). */

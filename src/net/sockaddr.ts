@@ -93,75 +93,64 @@ export function encodeUnix(call: string, path: string): Uint8Array {
 }
 
 /**
- * The last address decoded through it, by its bytes: every connection a
- * listener accepts has the same local address, so it is decoded once and the
- * frozen Addr shared (an idle connection's bytes, bench/idle.ts).
+ * The last value decoded from some bytes, kept with those bytes: decoding the
+ * same bytes again returns the same value. Every connection a listener
+ * accepts has the same local address, and peers mostly come from a few
+ * hosts, so a connection shares its Addr or hostname instead of holding a
+ * new one (an idle connection's bytes, bench/idle.ts).
  */
-export class AddrCache {
-  readonly #raw = new Uint8Array(sockaddrUnSize);
+export class LastDecoded<T> {
+  readonly #raw: Uint8Array;
   #len = -1;
-  #addr: Addr | null = null;
+  #value: T | undefined;
 
-  /** The cached Addr if `b` holds the same bytes, else null. */
-  get(b: Uint8Array): Addr | null {
-    if (b.length !== this.#len) return null;
-    for (let i = 0; i < b.length; i++) if (b[i] !== this.#raw[i]) return null;
-    return this.#addr;
+  /** Remembers up to `maxBytes` bytes. */
+  constructor(maxBytes: number) {
+    this.#raw = new Uint8Array(maxBytes);
   }
 
-  /** Remembers `addr` as the decoding of `b`. */
-  set(b: Uint8Array, addr: Addr): void {
-    if (b.length > this.#raw.length) return;
-    this.#raw.set(b);
-    this.#len = b.length;
-    this.#addr = addr;
+  /** `decode(b)`, or the value it returned last time for the same bytes. */
+  get(b: Uint8Array, decode: (b: Uint8Array) => T): T {
+    let same = b.length === this.#len;
+    for (let i = 0; same && i < b.length; i++) same = b[i] === this.#raw[i];
+    if (same) return this.#value!;
+    const v = decode(b);
+    if (b.length <= this.#raw.length) {
+      this.#raw.set(b);
+      this.#len = b.length;
+      this.#value = v;
+    }
+    return v;
   }
 }
 
-// The last IPv4 and IPv6 hostnames formatted: peers mostly come from a few
-// hosts, and a connection then shares its hostname string instead of holding
-// a new one (and, on JSC, the rope of its parts).
-let lastV4 = -1;
-let lastV4Name = "";
-const lastV6 = new Uint8Array(16);
-let lastV6Name = "";
-
-function hostnameV4(b: Uint8Array): string {
-  const key = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-  if (key !== lastV4) {
-    lastV4 = key;
-    lastV4Name = formatIPv4(b);
+/** A cache of one decoded Addr (see {@linkcode LastDecoded}), as a Listener keeps for its accepted conns. */
+export class AddrCache extends LastDecoded<Addr> {
+  constructor() {
+    super(sockaddrUnSize);
   }
-  return lastV4Name;
 }
 
-function hostnameV6(b: Uint8Array): string {
-  let same = lastV6Name !== "";
-  for (let i = 0; same && i < 16; i++) same = b[i] === lastV6[i];
-  if (!same) {
-    lastV6.set(b);
-    lastV6Name = formatIPv6(b);
-  }
-  return lastV6Name;
-}
+const lastV4 = new LastDecoded<string>(4);
+const lastV6 = new LastDecoded<string>(16);
 
 /** Decodes a sockaddr the kernel filled in, into a frozen Addr (`cache`: reuse it for the same bytes). */
 export function decodeSockaddr(b: Uint8Array, cache?: AddrCache): Addr {
-  const hit = cache?.get(b);
-  if (hit) return hit;
-  const addr = Object.freeze(decode(b));
-  cache?.set(b, addr);
-  return addr;
+  return cache === undefined ? decodeFrozen(b) : cache.get(b, decodeFrozen);
+}
+
+function decodeFrozen(b: Uint8Array): Addr {
+  return Object.freeze(decode(b));
 }
 
 function decode(b: Uint8Array): Addr {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const family = b.length >= 2 ? dv.getUint16(0, true) : -1;
   if (family === AF_INET) {
-    return { transport: "tcp", hostname: hostnameV4(b.subarray(4, 8)), port: dv.getUint16(2, false) };
+    return { transport: "tcp", hostname: lastV4.get(b.subarray(4, 8), formatIPv4), port: dv.getUint16(2, false) };
   }
   if (family === AF_INET6) {
-    return { transport: "tcp", hostname: hostnameV6(b.subarray(8, 24)), port: dv.getUint16(2, false) };
+    return { transport: "tcp", hostname: lastV6.get(b.subarray(8, 24), formatIPv6), port: dv.getUint16(2, false) };
   }
   if (family === AF_UNIX) {
     let p = b.subarray(sunPathOffset);
