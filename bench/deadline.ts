@@ -1,7 +1,7 @@
 // Deadline lateness: how late a read deadline fires (fired minus due), for
 // this library's Conn.setReadDeadline and, as the reference, the runtime's own
 // timer (setTimeout), 1, 10 and 100 ms, many at once. Prints one JSON line.
-// Run: bun bench/deadline.ts | deno run --allow-ffi bench/deadline.ts   [--n=200]
+// Run: bun bench/deadline.ts | deno run --allow-ffi bench/deadline.ts   [--n=200] [--warmup=5]
 import process from "node:process";
 import { connect, ErrDeadlineExceeded, listen, type NetAddr } from "../src/mod.ts";
 
@@ -19,11 +19,15 @@ const conns = await Promise.all(Array.from({ length: n }, () => connect({ port }
 const servers = await Promise.all(conns.map(() => l.accept()));
 
 const out: Record<string, { p50: number; p99: number; max: number }> = {};
-// The first pass warms both sides up (compiling the read, deadline and
-// timer paths, growing the heaps) and is not reported: the load benchmarks
-// have their warm-up too. Without it the 1 ms figure measured mostly how
-// long cold code took to park the batch (10+ ms on both runtimes).
-for (const [pass, ms] of [[0, 10], ...delays.map((d) => [1, d])] as const) {
+// The first passes warm both sides up (compiling the read, deadline and
+// timer paths, growing the heaps) and are not reported: the load benchmarks
+// have a 1 s warm-up too. With no warm-up the 1 ms figure measured mostly how
+// long cold code took to park the batch (10+ ms on both runtimes); with one
+// pass, Deno's code was still tiering up in the next (the batch took 2-3 ms
+// to park, against 0.5 ms hot).
+const warmups = Number(process.argv.find((a) => a.startsWith("--warmup="))?.slice(9) ?? 5);
+const passes = [...Array.from({ length: warmups }, () => [0, 1] as const), ...delays.map((d) => [1, d] as const)];
+for (const [pass, ms] of passes) {
   // Ours: n parked reads, each with a deadline ms from its start.
   const late: number[] = [];
   await Promise.all(conns.map(async (c, i) => {

@@ -3,6 +3,7 @@
 // peer that never reads, held by a write deadline; per-operation AbortSignal.
 import { describe, expect, test } from "vitest";
 import { type Conn, connect, ErrClosing, ErrDeadlineExceeded, netpollStats } from "../src/mod.ts";
+import { deadlineExceeded } from "../src/net/errors.ts";
 import { readFull, tcpListener } from "./net_helpers.ts";
 
 async function pair(): Promise<{ c: Conn; s: Conn; done: () => void }> {
@@ -153,7 +154,29 @@ describe("write deadlines", () => {
       got += n;
     }
     expect(got).toBe(sent);
+    // Its own error, not the shared one, which still says 0.
+    expect(e).not.toBe(deadlineExceeded("write"));
+    expect(deadlineExceeded("write").bytesWritten).toBe(0);
     done();
+  });
+});
+
+describe("the timeout error is one value per operation, as Go's os.ErrDeadlineExceeded", () => {
+  test("every read that times out rejects with the same frozen error, whose stack is its header", async () => {
+    const a = await pair();
+    const b = await pair();
+    a.c.setReadDeadline(Date.now() - 1);
+    b.c.setReadDeadline(Date.now() + 5);
+    const ea = await a.c.read(new Uint8Array(1)).catch((x: unknown) => x);
+    const eb = await b.c.read(new Uint8Array(1)).catch((x: unknown) => x);
+    expect(ea).toBe(deadlineExceeded("read"));
+    expect(eb).toBe(ea);
+    expect(Object.isFrozen(ea)).toBe(true);
+    expect((ea as ErrDeadlineExceeded).stack).toBe("ErrDeadlineExceeded: read: i/o timeout");
+    expect((ea as ErrDeadlineExceeded).op).toBe("read");
+    expect(deadlineExceeded("accept")).not.toBe(ea);
+    a.done();
+    b.done();
   });
 });
 

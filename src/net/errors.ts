@@ -38,6 +38,11 @@ export class ErrClosing extends Error {
  * The operation's deadline passed (Go's `os.ErrDeadlineExceeded`, "i/o timeout").
  * Clearing or extending the deadline lets I/O go on.
  *
+ * Like Go's, a timeout is one value: every operation that times out rejects
+ * with the frozen instance for its `op` ({@linkcode deadlineExceeded}), whose
+ * `stack` is its header alone. Test for it with `instanceof`. A write that
+ * had sent part of its buffer gets an instance of its own that says how much.
+ *
  * @example
  * ```ts
  * import { connect, ErrDeadlineExceeded } from "@netpoll/netpoll";
@@ -87,4 +92,37 @@ export class ErrNotPollable extends Error {
     this.name = "ErrNotPollable";
     this.op = op;
   }
+}
+
+// The shared timeouts, one per op; the ops are a handful of literals.
+const timeouts = new Map<string, ErrDeadlineExceeded>();
+
+/**
+ * The timeout error of operation `op`: one frozen instance per op, shared by
+ * every deadline that fires, as Go shares one `os.ErrDeadlineExceeded`.
+ *
+ * Why not a new Error each time: deadlines fire in batches on the poller's
+ * own time, so the last of a batch is late by the cost of every error made
+ * before it. Deno spends 4-9 µs making any Error, whatever
+ * `Error.stackTraceLimit` says (docs/PERFORMANCE.md), which made 200
+ * deadlines due within 1 ms fire up to 2-3 ms late (bench/deadline.ts). The
+ * frames would only have named the poller's internals: a deadline has no
+ * call site, so the stack is the header.
+ *
+ * @example
+ * ```ts
+ * import { deadlineExceeded, ErrDeadlineExceeded } from "./errors.ts";
+ * const e = deadlineExceeded("read");
+ * console.log(e instanceof ErrDeadlineExceeded, e === deadlineExceeded("read"), e.stack);
+ * // true true "ErrDeadlineExceeded: read: i/o timeout"
+ * ```
+ */
+export function deadlineExceeded(op: string): ErrDeadlineExceeded {
+  let e = timeouts.get(op);
+  if (e === undefined) {
+    e = new ErrDeadlineExceeded(op);
+    Object.defineProperty(e, "stack", { value: `${e.name}: ${e.message}` });
+    timeouts.set(op, Object.freeze(e));
+  }
+  return e;
 }

@@ -27,7 +27,7 @@ import {
   type WaitMode,
 } from "../core/netpoll.ts";
 import { type Deadline, deadlineToNs } from "./deadline.ts";
-import { ErrClosing, ErrDeadlineExceeded, ErrNotPollable } from "./errors.ts";
+import { deadlineExceeded, ErrClosing, ErrDeadlineExceeded, ErrNotPollable } from "./errors.ts";
 import { FdMutex } from "./fdmutex.ts";
 
 const E = profile.errno as Readonly<Record<string, number>>;
@@ -92,7 +92,7 @@ function pollError(op: string, code: number, signal?: AbortSignal): unknown {
     case PollCode.Closing:
       return new ErrClosing(op);
     case PollCode.Timeout:
-      return new ErrDeadlineExceeded(op);
+      return deadlineExceeded(op);
     case pollCanceled:
       return signal?.reason ?? new DOMException("The operation was aborted", "AbortError");
     default:
@@ -380,7 +380,13 @@ export class FD {
     } catch (e) {
       // Go's Write returns (n, err): a caller that retries must know what
       // already went out, or the peer sees bytes twice.
-      if (isWriteFailure(e)) e.bytesWritten = off;
+      // The shared timeout is frozen and says 0: a write that sent bytes
+      // reports them on an error of its own.
+      if (isWriteFailure(e) && off > 0) {
+        const err = e === deadlineExceeded("write") ? new ErrDeadlineExceeded("write") : e;
+        err.bytesWritten = off;
+        throw err;
+      }
       throw e;
     } finally {
       this.#mu.unlock(false);
