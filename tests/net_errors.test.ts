@@ -111,7 +111,7 @@ describe("writes to a vanished peer", () => {
     }
     expect(e).toBeInstanceOf(ErrnoError);
     expect(["EPIPE", "ECONNRESET"]).toContain((e as ErrnoError).code);
-    expect((e as ErrnoError).message).toMatch(/^(send|read): (EPIPE|ECONNRESET)/);
+    expect((e as ErrnoError).message).toMatch(/^(send|recv): (EPIPE|ECONNRESET)/);
     c.close();
     l.close();
   });

@@ -57,6 +57,7 @@ export const socketSymbols = {
   getpeername: { args: ["i32", "buf", "buf"], ret: "i32" },
   shutdown: { args: ["i32", "i32"], ret: "i32" },
   send: { args: ["i32", "buf", "usize", "i32"], ret: "i32" },
+  recv: { args: ["i32", "buf", "usize", "i32"], ret: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
 /** fcntl(fd, F_SETFD, FD_CLOEXEC) for descriptors made without a close-on-exec flag (kqueue(), port_create()). */
