@@ -1,14 +1,21 @@
 // The benchmark against the runtimes' builtins: the README's main job.
 //
-//   bun bench/run.ts            full run (~5 min): 5 configs x 6 servers, 5 s windows, idle memory
-//                               (server RSS, and the library's own heap: bench/idle.ts),
-//                               deadline lateness, microbenchmarks
-//   bun bench/run.ts --quick    under 2 min: short windows, 2,000 idle connections, no microbenchmarks
+//   bun bench/run.ts            full run (~8 min): 5 configs x 6 servers, 3 s windows, netpoll and the
+//                               builtin 3 times each, idle memory (server RSS, and the library's own
+//                               heap: bench/idle.ts), deadline lateness, microbenchmarks
+//   bun bench/run.ts --quick    under 2 min: short windows, one of each, 2,000 idle connections, no
+//                               microbenchmarks
 //   options: --duration=S --warmup=S --repeats=N --idle=N --only=bun|deno
 //
 // Servers run on CPU 0 and the C load generator on CPU 1 (taskset), a fresh
-// server per configuration. Every figure is reported as a ratio to the same
+// server per window. Every figure is reported as a ratio to the same
 // runtime's builtin (Bun.listen, Deno.listen) measured in the same run.
+//
+// Repeats are paired: netpoll's window r runs right before the builtin's
+// window r, and the ratio reported is the median of the per-pair ratios.
+// On this 2-core VM one server's throughput drifts by 10-30% over a minute
+// (docs/PERFORMANCE.md), so two windows minutes apart measured the machine
+// as much as the servers; adjacent windows share most of the drift.
 // Writes bench/results/REPORT.md, results.json and chart.svg.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -19,9 +26,13 @@ import process from "node:process";
 const root = new URL("..", import.meta.url).pathname;
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const quick = process.argv.includes("--quick");
-const duration = Number(arg("duration") ?? (quick ? 1.2 : 5));
+const duration = Number(arg("duration") ?? (quick ? 1.2 : 3));
 const warmup = Number(arg("warmup") ?? (quick ? 0.4 : 1));
-const repeats = Number(arg("repeats") ?? 1);
+// How many windows netpoll and the builtin get per configuration; the other servers get one.
+const repeats = Number(arg("repeats") ?? (quick ? 1 : 3));
+if (!Number.isInteger(repeats) || repeats < 1) {
+  throw new RangeError(`--repeats must be a whole number ≥ 1, got ${arg("repeats")}`);
+}
 const idleConns = Number(arg("idle") ?? (quick ? 2000 : 10000));
 const only = arg("only");
 const bin = (n: string) => join(root, "node_modules", ".bin", n);
@@ -234,10 +245,18 @@ function libraryBytes(runtime: "bun" | "deno"): number | string {
 }
 
 // ---- run ----
-type Row = { server: Server; results: Record<string, LoadResult>; idle?: number | string };
-const rows: Row[] = servers.map((server) => ({ server, results: {} }));
+// results: the window with the median round trips/s, for the figures shown;
+// runs: every window, in repeat order, for the paired ratios.
+type Row = {
+  server: Server;
+  results: Record<string, LoadResult>;
+  runs: Record<string, LoadResult[]>;
+  idle?: number | string;
+};
+const rows: Row[] = servers.map((server) => ({ server, results: {}, runs: {} }));
 const t0 = performance.now();
-const total = configs.length * servers.length * repeats + servers.length;
+const timesOf = (row: Row) => (row.server.reference || row.server.name === "netpoll" ? repeats : 1);
+const total = configs.length * rows.reduce((a, r) => a + timesOf(r), 0) + servers.length;
 let step = 0;
 const progress = (what: string) =>
   console.log(
@@ -254,14 +273,16 @@ console.log(
     hasTaskset && cpus >= 2 ? "" : " (NOT pinned: taskset or a 2nd CPU is missing)"
   }\n`,
 );
+// Rows are in pairs per runtime (netpoll, builtin, then the others), so
+// within a repeat each netpoll window sits next to its builtin window.
 for (const c of configs) {
-  for (const row of rows) {
-    const runs: LoadResult[] = [];
-    for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r < repeats; r++) {
+    for (const row of rows) {
+      if (r >= timesOf(row)) continue;
       const { child, port } = await startServer(row.server);
-      runs.push(await runLoad(port, child.pid!, c));
+      const x = await runLoad(port, child.pid!, c);
       await stop(child);
-      const x = runs.at(-1)!;
+      (row.runs[c.key] ??= []).push(x);
       progress(
         `${c.label.padEnd(34)} ${row.server.runtime.padEnd(4)} ${row.server.name.padEnd(12)} ${
           x.error && !x.rps
@@ -272,9 +293,8 @@ for (const c of configs) {
         }`,
       );
     }
-    runs.sort((a, b) => a.rps - b.rps);
-    row.results[c.key] = runs[Math.floor(runs.length / 2)]!;
   }
+  for (const row of rows) row.results[c.key] = median(row.runs[c.key]!, (x) => x.rps);
 }
 for (const row of rows) {
   const { child, port } = await startServer(row.server);
@@ -318,8 +338,30 @@ for (const rt of ["bun", "deno"] as const) {
   micros[rt] = micro(rt);
 }
 
+/** The element whose `key` is the median (the upper one of an even count). */
+function median<T>(xs: T[], key: (x: T) => number): T {
+  return [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
+}
+
+/**
+ * netpoll's figure over the builtin's, as the median of the per-repeat
+ * ratios, with their range when there are several; null if any is undefined.
+ */
+function pairedRatio(
+  ours: LoadResult[],
+  ref: LoadResult[],
+  get: (r: LoadResult) => number,
+): { mid: number; lo: number; hi: number; n: number } | null {
+  const rs = ours.map((a, i) => get(a) / get(ref[i]!)).filter((x) => Number.isFinite(x));
+  if (rs.length === 0 || rs.length < ours.length) return null;
+  rs.sort((a, b) => a - b);
+  return { mid: median(rs, (x) => x), lo: rs[0]!, hi: rs.at(-1)!, n: rs.length };
+}
+
 // ---- report ----
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "—");
+const pairedText = (p: ReturnType<typeof pairedRatio>) =>
+  p === null ? "—" : `${p.mid.toFixed(2)}×${p.n > 1 ? ` (${p.lo.toFixed(2)}-${p.hi.toFixed(2)})` : ""}`;
 const lines: string[] = [];
 const versions = {
   bun: spawnSync(bin("bun"), ["--version"], { encoding: "utf8" }).stdout.trim(),
@@ -340,6 +382,9 @@ lines.push(
 );
 lines.push(
   `Ratios compare netpoll with the same runtime's builtin, measured in this run. For rt/s and fairness higher is better; for CPU, latency, memory lower is better.`,
+  repeats > 1
+    ? `netpoll and the builtin ran ${repeats} windows each per configuration, netpoll's right before the builtin's; a load figure's ratio is the median of the ${repeats} per-pair ratios (their range in brackets), and its netpoll and builtin columns show the window with the median round trips/s. Other servers ran once.`
+    : `One window per server and configuration.`,
   "",
 );
 for (const rt of ["bun", "deno"] as const) {
@@ -361,9 +406,9 @@ for (const rt of ["bun", "deno"] as const) {
         ? "error"
         : `${get(r).toFixed(digits)}${unit}${r.stalled ? ` (${r.stalled} stalled)` : ""}`);
       lines.push(
-        `| ${label}, ${c.label} | ${fmt(a)} | ${fmt(b)} | ${ratio(get(a), get(b))} | ${
-          others.map((o) => fmt(o.results[c.key]!)).join(" | ")
-        } |`,
+        `| ${label}, ${c.label} | ${fmt(a)} | ${fmt(b)} | ${
+          pairedText(pairedRatio(ours.runs[c.key]!, ref.runs[c.key]!, get))
+        } | ${others.map((o) => fmt(o.results[c.key]!)).join(" | ")} |`,
       );
     }
   };
@@ -425,6 +470,7 @@ writeFileSync(
         runtime: r.server.runtime,
         server: r.server.name,
         results: r.results,
+        runs: r.runs,
         idleBytesPerConn: r.idle,
       })),
       libraryBytesPerConn: libBytes,
@@ -452,9 +498,9 @@ function chart(): string {
   const groupW = (W - left - 20) / configs.length;
   const vals = rts.flatMap((rt) =>
     configs.map((c) => {
-      const ours = rows.find((r) => r.server.runtime === rt && r.server.name === "netpoll")!.results[c.key]!;
-      const ref = rows.find((r) => r.server.runtime === rt && r.server.reference)!.results[c.key]!;
-      return ref.rps > 0 ? ours.rps / ref.rps : 0;
+      const ours = rows.find((r) => r.server.runtime === rt && r.server.name === "netpoll")!.runs[c.key]!;
+      const ref = rows.find((r) => r.server.runtime === rt && r.server.reference)!.runs[c.key]!;
+      return pairedRatio(ours, ref, (r) => r.rps)?.mid ?? 0;
     })
   );
   const max = Math.max(1.5, ...vals) * 1.1;
