@@ -42,6 +42,18 @@ export const spinNs = 50_000;
 /** FD operations that complete without parking between forced inline polls (tick). */
 const pollEveryTicks = 32;
 
+/**
+ * How long (ns) one macrotask may keep running FD operations that complete
+ * without parking before they yield to the runtime's event loop (Go's sysmon
+ * preempts a goroutine after 10 ms). Busy connections run as unbroken chains
+ * of promise continuations, and tick's inline polls keep waking more of them
+ * inside the same chain, so without a bound the chain never ends: under
+ * 1000 connections of load, a 10 ms setTimeout or setInterval in the same
+ * process did not fire until the load stopped, on both runtimes. Past the
+ * budget, completed operations settle in the next turn instead (yieldTurn).
+ */
+export const turnNs = 1_000_000;
+
 /** Counters a test or benchmark can read (see netpollStats). */
 export interface PollerStats {
   /** netpoll(0) calls made on the main thread. */
@@ -54,6 +66,8 @@ export interface PollerStats {
   timersFired: number;
   /** Inline polls forced by tick() between macrotasks. */
   tickPolls: number;
+  /** Turns that ran past turnNs and made their busy operations yield to the event loop. */
+  turnsYielded: number;
   /** Empty inline polls repeated while spinning instead of blocking. */
   spinPolls: number;
   /** Events dropped because their tag named a closed or reused slot (Go's fdseq check). */
@@ -62,7 +76,16 @@ export interface PollerStats {
 
 /** Poller counters, all zero. */
 export function zeroStats(): PollerStats {
-  return { inlinePolls: 0, blockingPolls: 0, events: 0, timersFired: 0, tickPolls: 0, spinPolls: 0, staleEvents: 0 };
+  return {
+    inlinePolls: 0,
+    blockingPolls: 0,
+    events: 0,
+    timersFired: 0,
+    tickPolls: 0,
+    turnsYielded: 0,
+    spinPolls: 0,
+    staleEvents: 0,
+  };
 }
 
 /** One isolate's poller: backend, slot table, timers, waiters and the loop. */
@@ -83,6 +106,15 @@ export class Poller {
   #ticking = false;
   /** FD operations completed without parking since the last poll (see tick). */
   #ticks = 0;
+  // The turn: from the first tick of a macrotask's chain of continuations
+  // until #endTurn, a setImmediate queued then, runs; it can only run once
+  // the chain has ended. Touched by tick, yieldTurn and #endTurn only.
+  /** nanotime of the current turn's first tick; -1 between turns. */
+  #turnStart = -1;
+  /** The turn ran past turnNs: completed operations go on in the next one. */
+  #yielding = false;
+  /** Operations waiting for the next turn (yieldTurn). */
+  #deferred: (() => void)[] = [];
   /** Until when (nanotime) an empty inline poll is followed by another instead of blocking. */
   #spinUntil = 0;
   #thread: PollerThread | null = null;
@@ -138,8 +170,19 @@ export class Poller {
    * here, and run due timers.
    */
   tick(): void {
-    if (++this.#ticks < pollEveryTicks || this.#state === Running || this.#ticking) return;
+    if (++this.#ticks < pollEveryTicks) return;
     this.#ticks = 0;
+    const now = nanotime();
+    if (this.#turnStart < 0) {
+      this.#turnStart = now;
+      setImmediate(this.#endTurn);
+    } else if (!this.#yielding && now - this.#turnStart > turnNs) {
+      this.#yielding = true;
+      this.stats.turnsYielded++;
+    }
+    // Past the budget, no more polls in this chain: they would only wake
+    // more continuations into it.
+    if (this.#state === Running || this.#ticking || this.#yielding) return;
     this.stats.tickPolls++;
     // Waiters may be woken by callback (FD reads via pollWaitFn), and such a
     // callback's own FD operation ticks: a nested poll would overwrite the
@@ -154,6 +197,26 @@ export class Poller {
       this.#ticking = false;
     }
   }
+
+  /**
+   * undefined while the current turn has time left; past turnNs, a promise
+   * settled in the next turn, for an operation that completed without
+   * parking to await before it goes on (Go's Gosched), so the chain ends and
+   * the runtime's timers and I/O get their turn.
+   */
+  yieldTurn(): Promise<void> | undefined {
+    if (!this.#yielding) return undefined;
+    return new Promise<void>((resolve) => this.#deferred.push(resolve));
+  }
+
+  readonly #endTurn = (): void => {
+    this.#turnStart = -1;
+    this.#yielding = false;
+    const d = this.#deferred;
+    if (d.length === 0) return;
+    this.#deferred = [];
+    for (const resolve of d) resolve();
+  };
 
   /** A deadline was armed at `when` (wakeNetPoller): wake a blocked poll that would sleep past it. */
   timerArmed(when: number): void {

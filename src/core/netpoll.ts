@@ -525,6 +525,17 @@ export function netpollTick(): void {
   poller?.tick();
 }
 
+/**
+ * For an operation that completed without parking, before it goes on:
+ * undefined while this macrotask's turn has time left, else a promise to
+ * await, settled in the next turn (Go's Gosched). Busy connections would
+ * otherwise run as one endless chain of continuations, and the runtime's
+ * timers and I/O would never run (loop.ts turnNs).
+ */
+export function netpollYield(): Promise<void> | undefined {
+  return poller?.yieldTurn();
+}
+
 // ---- Go's internals ----
 
 /**
@@ -734,6 +745,8 @@ export interface NetpollStats {
   timersFired: number;
   /** Inline polls forced between macrotasks by busy FD operations (netpollTick). */
   tickPolls: number;
+  /** Turns that ran past their budget, whose busy operations yielded to the event loop (netpollYield). */
+  turnsYielded: number;
   /** Empty inline polls repeated while spinning before a blocking wait. */
   spinPolls: number;
   /** Events dropped because their tag named a closed or reused slot (Go's fdseq check). */

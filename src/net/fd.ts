@@ -10,6 +10,7 @@ import { errnoCell, libc, profile } from "../ffi/libc.ts";
 import { maxIO } from "../ffi/symbols.ts";
 import {
   netpollTick,
+  netpollYield,
   pollCanceled,
   pollCancelWait,
   pollClose,
@@ -247,7 +248,8 @@ export class FD {
     }
     if (r !== readAgain) {
       this.#mu.unlock(true);
-      return Promise.resolve(r);
+      const turn = netpollYield();
+      return turn === undefined ? Promise.resolve(r) : turn.then(() => r);
     }
     return new Promise<number | null>((resolve, reject) => {
       this.#rbuf = p;
@@ -338,6 +340,7 @@ export class FD {
     if (signal.aborted) throw signal.reason;
     const locked = this.#mu.lock(true, "read");
     if (locked !== undefined) await locked;
+    let r: number | null = 0;
     try {
       const skip = this.#readSkips();
       this.#prepare("read", "r");
@@ -345,13 +348,16 @@ export class FD {
       const len = p.length < maxIO ? p.length : maxIO;
       if (skip) this.#check("read", await this.#waitCode("r", signal), signal);
       for (;;) {
-        const r = this.#tryRead(p, len, eofNull);
-        if (r !== readAgain) return r;
+        r = this.#tryRead(p, len, eofNull);
+        if (r !== readAgain) break;
         this.#check("read", await this.#waitCode("r", signal), signal);
       }
     } finally {
       this.#mu.unlock(true);
     }
+    const turn = netpollYield();
+    if (turn !== undefined) await turn;
+    return r;
   }
 
   /** Writes all of `p` (Go semantics), parking while the kernel buffer is full. Returns p.length. */
@@ -378,7 +384,6 @@ export class FD {
         else if (e !== EINTR) throw new ErrnoError(this.#socket ? "send" : "write", e);
       }
       netpollTick();
-      return p.length;
     } catch (e) {
       // Go's Write returns (n, err): a caller that retries must know what
       // already went out, or the peer sees bytes twice.
@@ -393,6 +398,9 @@ export class FD {
     } finally {
       this.#mu.unlock(false);
     }
+    const turn = netpollYield();
+    if (turn !== undefined) await turn;
+    return p.length;
   }
 
   /**
@@ -405,6 +413,7 @@ export class FD {
     if (signal?.aborted) throw signal.reason;
     const locked = this.#mu.lock(true, "accept");
     if (locked !== undefined) await locked;
+    let accepted: { fd: number; addr: Uint8Array };
     try {
       this.#prepare("accept", "r");
       const addr = new Uint8Array(128);
@@ -414,7 +423,8 @@ export class FD {
         const s = libc.accept4(this.sysfd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (s >= 0) {
           netpollTick();
-          return { fd: s, addr: addr.subarray(0, len[0]) };
+          accepted = { fd: s, addr: addr.subarray(0, len[0]) };
+          break;
         }
         const e = errnoCell[0]!;
         if (e === EAGAIN) this.#check("accept", await this.#waitCode("r", signal), signal);
@@ -423,6 +433,9 @@ export class FD {
     } finally {
       this.#mu.unlock(true);
     }
+    const turn = netpollYield();
+    if (turn !== undefined) await turn;
+    return accepted;
   }
 
   /**
