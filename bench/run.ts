@@ -1,7 +1,7 @@
 // The benchmark against the runtimes' builtins: the README's main job.
 //
-//   bun bench/run.ts            full run (~8 min): 5 configs x 6 servers, 3 s windows, netpoll and the
-//                               builtin 3 times each, idle memory (server RSS, and the library's own
+//   bun bench/run.ts            full run (~9 min): 5 configs x 6 servers, 2 s windows, netpoll and the
+//                               builtin 5 times each, idle memory (server RSS, and the library's own
 //                               heap: bench/idle.ts), deadline lateness, microbenchmarks
 //   bun bench/run.ts --quick    under 2 min: short windows, one of each, 2,000 idle connections, no
 //                               microbenchmarks
@@ -26,10 +26,10 @@ import process from "node:process";
 const root = new URL("..", import.meta.url).pathname;
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const quick = process.argv.includes("--quick");
-const duration = Number(arg("duration") ?? (quick ? 1.2 : 3));
+const duration = Number(arg("duration") ?? (quick ? 1.2 : 2));
 const warmup = Number(arg("warmup") ?? (quick ? 0.4 : 1));
 // How many windows netpoll and the builtin get per configuration; the other servers get one.
-const repeats = Number(arg("repeats") ?? (quick ? 1 : 3));
+const repeats = Number(arg("repeats") ?? (quick ? 1 : 5));
 if (!Number.isInteger(repeats) || repeats < 1) {
   throw new RangeError(`--repeats must be a whole number ≥ 1, got ${arg("repeats")}`);
 }
@@ -223,15 +223,14 @@ async function idleBytes(port: number, pid: number): Promise<number | string> {
   return ((after - before) * 1024) / idleConns;
 }
 
-function deadlines(runtime: "bun" | "deno"): Record<string, { p50: number; p99: number; max: number }> | string {
+type Lateness = { p50: number; p99: number; max: number; p99Range: [number, number] };
+function deadlines(runtime: "bun" | "deno"): Record<string, Lateness> | string {
   const argv = runtime === "bun"
     ? [bin("bun"), join(root, "bench", "deadline.ts")]
     : [bin("deno"), "run", "--allow-ffi", join(root, "bench", "deadline.ts")];
   const r = spawnSync(argv[0]!, [...argv.slice(1), `--n=${quick ? 100 : 300}`], { encoding: "utf8", timeout: 120_000 });
   const line = r.stdout?.split("\n").find((l) => l.startsWith("{"));
-  return line
-    ? (JSON.parse(line) as { lateMs: Record<string, { p50: number; p99: number; max: number }> }).lateMs
-    : `failed: ${r.stderr}`;
+  return line ? (JSON.parse(line) as { lateMs: Record<string, Lateness> }).lateMs : `failed: ${r.stderr}`;
 }
 
 /** The library's own heap bytes per idle connection (bench/idle.ts), apart from the app's read buffer. */
@@ -436,8 +435,9 @@ for (const rt of ["bun", "deno"] as const) {
     for (const ms of [1, 10, 100]) {
       const a = lt[`netpoll_${ms}ms`]!;
       const b = lt[`setTimeout_${ms}ms`]!;
+      const range = (x: Lateness) => `${x.p99.toFixed(2)} ms (${x.p99Range.map((v) => v.toFixed(2)).join("-")})`;
       lines.push(
-        `| deadline lateness p99, ${ms} ms (vs setTimeout) | ${a.p99.toFixed(2)} ms | ${b.p99.toFixed(2)} ms | ${
+        `| deadline lateness p99, ${ms} ms (vs setTimeout; median of 3 passes, range) | ${range(a)} | ${range(b)} | ${
           ratio(a.p99, b.p99)
         } |${others.map(() => " |").join("")}`,
       );
