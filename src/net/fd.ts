@@ -272,7 +272,10 @@ export class FD {
     return this.#readDrained && pollNoNewInput(this.#pd);
   }
 
-  /** One read(2): the result (null at end of stream with `eofNull`), or readAgain on EAGAIN. Throws ErrnoError. */
+  /**
+   * One recv(2) (read(2) if not a socket): the result (null at end of stream
+   * with `eofNull`), or readAgain on EAGAIN. Throws ErrnoError.
+   */
   #tryRead(p: Uint8Array, len: number, eofNull: boolean): number | null {
     for (;;) {
       // recv for a socket: read(2) reaches the same code through the VFS
