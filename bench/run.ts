@@ -1,6 +1,6 @@
 // The benchmark against the runtimes' builtins: the README's main job.
 //
-//   bun bench/run.ts            full run (~9 min): 5 configs x 6 servers, 2 s windows, netpoll and the
+//   bun bench/run.ts            full run (~8 min): 5 configs x 6 servers, 2 s windows, netpoll and the
 //                               builtin 5 times each, idle memory (server RSS, and the library's own
 //                               heap: bench/idle.ts), deadline lateness, microbenchmarks
 //   bun bench/run.ts --quick    under 2 min: short windows, one of each, 2,000 idle connections, no
