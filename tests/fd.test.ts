@@ -1,7 +1,7 @@
 // FD's read rule: after a short read the socket was empty, so the next read
 // parks without the EAGAIN syscall unless readiness is already pending.
 import { describe, expect, test } from "vitest";
-import { netpollStats, pollClose, pollOpen, pollUnblock, pollWait } from "../src/mod.ts";
+import { ErrDeadlineExceeded, netpollStats, pollClose, pollOpen, pollUnblock, pollWait } from "../src/mod.ts";
 import { FD } from "../src/net/fd.ts";
 import { backendFacts } from "./backend_facts.ts";
 import { closeAll, pipe, put, socketpair } from "./helpers.ts";
@@ -67,6 +67,28 @@ describe("FD read after a short read", () => {
     expect(await fd.read(buf)).toBe(16);
     closeAll(b);
     expect(await fd.read(buf)).toBe(0); // EOF still arrives as an edge
+    fd.close();
+    await fd.closed;
+  });
+});
+
+describe("FD read after a read that found nothing", () => {
+  test("a read that timed out on an empty socket is followed by one that still gets later data and end of stream", async () => {
+    const [a, b] = socketpair();
+    const fd = FD.open(a, { owned: true, socket: true });
+    const buf = new Uint8Array(16);
+    // EAGAIN, park, deadline: the socket is known empty, so the next read parks before its syscall.
+    fd.setReadDeadline(Date.now() + 5);
+    await expect(fd.read(buf)).rejects.toBeInstanceOf(ErrDeadlineExceeded);
+    put(b, [9]); // its edge is still in the kernel: the read parks and the next poll wakes it
+    fd.setReadDeadline(Date.now() + 2_000); // a lost wakeup fails with ErrDeadlineExceeded, not a hang
+    expect(await fd.read(buf)).toBe(1);
+    expect(buf[0]).toBe(9);
+    fd.setReadDeadline(Date.now() + 5);
+    await expect(fd.read(buf)).rejects.toBeInstanceOf(ErrDeadlineExceeded);
+    closeAll(b); // end of stream after an empty, timed-out read
+    fd.setReadDeadline(Date.now() + 2_000);
+    expect(await fd.read(buf)).toBe(0);
     fd.close();
     await fd.closed;
   });

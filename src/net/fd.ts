@@ -128,8 +128,8 @@ export class FD {
   #closeStarted = false;
   #closeFinished = false;
   /**
-   * The last read returned fewer bytes than asked: the kernel's queue was
-   * empty of data right after it. With edge-triggered registration any byte
+   * The last read returned fewer bytes than asked, or EAGAIN: the kernel's
+   * queue was empty of data right after it. With edge-triggered registration any byte
    * that arrives later raises a new edge, which becomes pdReady once a poll
    * sees it. So while this is set and pollNoNewInput holds, a read cannot
    * succeed: park first and skip the EAGAIN syscall. Nothing is lost: if
@@ -263,7 +263,8 @@ export class FD {
 
   /**
    * Whether the next read should wait before its syscall: the last one was
-   * short (the socket was drained) and no readiness has come since. Decided
+   * short or found nothing (the socket was drained) and no readiness has
+   * come since. Decided
    * before pollReset, which drops a pending notification (Go's prepareRead
    * expects the syscall to cover it): skipping the syscall after that would
    * lose a real edge and park forever.
@@ -287,7 +288,12 @@ export class FD {
         return n === 0 && eofNull ? null : n;
       }
       const e = errnoCell[0]!;
-      if (e === EAGAIN) return readAgain;
+      if (e === EAGAIN) {
+        // Empty right now, as after a short read: if the wait this leads to
+        // ends without readiness (a deadline), the next read parks first.
+        this.#readDrained = true;
+        return readAgain;
+      }
       if (e !== EINTR) throw new ErrnoError(this.#socket ? "recv" : "read", e);
     }
   }
