@@ -2,9 +2,10 @@
 // parks without the EAGAIN syscall unless readiness is already pending.
 import { describe, expect, test } from "vitest";
 import { ErrDeadlineExceeded, netpollStats, pollClose, pollOpen, pollUnblock, pollWait } from "../src/mod.ts";
+import { ErrClosing } from "../src/net/errors.ts";
 import { FD } from "../src/net/fd.ts";
 import { backendFacts } from "./backend_facts.ts";
-import { closeAll, pipe, put, socketpair } from "./helpers.ts";
+import { closeAll, pipe, put, socketpair, take } from "./helpers.ts";
 import { until } from "./until.ts";
 
 describe("FD read after a short read", () => {
@@ -91,5 +92,48 @@ describe("FD read after a read that found nothing", () => {
     expect(await fd.read(buf)).toBe(0);
     fd.close();
     await fd.closed;
+  });
+});
+
+describe("FD writes", () => {
+  test("writes made while one is parked on a full buffer each go out whole, in call order", async () => {
+    const [a, b] = socketpair();
+    const fd = FD.open(a, { owned: true, socket: true });
+    const big = new Uint8Array(1 << 20).fill(1); // more than the socket buffer: the first send is short, then it parks
+    const writes = [fd.write(big), fd.write(new Uint8Array(3).fill(2)), fd.write(new Uint8Array(5).fill(3))];
+    const got: number[] = [];
+    const total = big.length + 3 + 5;
+    const counts = new Map<number, number>();
+    let last = 0;
+    await until("the peer has read every byte", () => {
+      for (let chunk; (chunk = take(b, 65536)) !== null && chunk.length > 0;) {
+        for (const x of chunk) {
+          if (x !== last) got.push(x); // the sequence of runs: 1, 2, 3 if nothing interleaved
+          last = x;
+          counts.set(x, (counts.get(x) ?? 0) + 1);
+        }
+      }
+      return [...counts.values()].reduce((s, n) => s + n, 0) >= total;
+    });
+    expect(await Promise.all(writes)).toEqual([big.length, 3, 5]);
+    expect(got).toEqual([1, 2, 3]);
+    expect([counts.get(1), counts.get(2), counts.get(3)]).toEqual([big.length, 3, 5]);
+    fd.close();
+    await fd.closed;
+    closeAll(b);
+  });
+
+  test("a write to a closed FD rejects with ErrClosing and a later FD on the same number writes normally", async () => {
+    const [a, b] = socketpair();
+    const fd = FD.open(a, { owned: false, socket: true });
+    fd.close();
+    await expect(fd.write(new Uint8Array([1]))).rejects.toBeInstanceOf(ErrClosing);
+    await fd.closed;
+    const again = FD.open(a, { owned: true, socket: true });
+    expect(await again.write(new Uint8Array([7, 8]))).toBe(2);
+    expect([...take(b)!]).toEqual([7, 8]);
+    again.close();
+    await again.closed;
+    closeAll(b);
   });
 });

@@ -369,28 +369,72 @@ export class FD {
     return r;
   }
 
-  /** Writes all of `p` (Go semantics), parking while the kernel buffer is full. Returns p.length. */
-  async write(p: Uint8Array, opts?: OpOptions): Promise<number> {
-    checkBuffer("write", p);
-    const signal = checkSignal("write", opts);
-    if (signal?.aborted) throw signal.reason;
-    const locked = this.#mu.lock(false, "write");
-    if (locked !== undefined) await locked;
+  /**
+   * Writes all of `p` (Go semantics), parking while the kernel buffer is full. Returns p.length.
+   *
+   * A write that finds the lock free and goes out in one send settles here
+   * without an async frame (most writes of a request/response exchange); the
+   * rest, and writes with a signal, go on in #writeLocked.
+   */
+  write(p: Uint8Array, opts?: OpOptions): Promise<number> {
+    let locked: Promise<void> | undefined;
+    try {
+      checkBuffer("write", p);
+      const signal = checkSignal("write", opts);
+      if (signal !== undefined) return this.#writeAbortable(p, signal);
+      locked = this.#mu.lock(false, "write");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (locked !== undefined) return locked.then(() => this.#writeLocked(p, undefined, 0, false));
     let off = 0;
     try {
       this.#prepare("write", "w");
+      if (p.length > 0 && p.length <= maxIO) off = this.#send(p);
+    } catch (e) {
+      this.#mu.unlock(false);
+      return Promise.reject(e);
+    }
+    if (off < p.length) return this.#writeLocked(p, undefined, off < 0 ? 0 : off, true);
+    this.#mu.unlock(false);
+    netpollTick();
+    const turn = netpollYield();
+    return turn === undefined ? Promise.resolve(p.length) : turn.then(() => p.length);
+  }
+
+  async #writeAbortable(p: Uint8Array, signal: AbortSignal): Promise<number> {
+    if (signal.aborted) throw signal.reason;
+    const locked = this.#mu.lock(false, "write");
+    if (locked !== undefined) await locked;
+    return this.#writeLocked(p, signal, 0, false);
+  }
+
+  /**
+   * One send(2) (write(2) if not a socket): the bytes sent, or -1 on EAGAIN
+   * or EINTR, with errnoCell saying which. Throws ErrnoError.
+   */
+  #send(chunk: Uint8Array): number {
+    const n = this.#socket
+      ? libc.send(this.sysfd, chunk, chunk.length, MSG_NOSIGNAL)
+      : libc.write(this.sysfd, chunk, chunk.length);
+    if (n >= 0) return n;
+    const e = errnoCell[0]!;
+    if (e === EAGAIN || e === EINTR) return -1;
+    throw new ErrnoError(this.#socket ? "send" : "write", e);
+  }
+
+  /**
+   * The write from byte `off` on, holding the write lock, which it releases.
+   * `prepared`: pollReset was done by the caller (Go's prepareWrite, once per write).
+   */
+  async #writeLocked(p: Uint8Array, signal: AbortSignal | undefined, off: number, prepared: boolean): Promise<number> {
+    try {
+      if (!prepared) this.#prepare("write", "w");
       while (off < p.length) {
         const chunk = off === 0 && p.length <= maxIO ? p : p.subarray(off, off + maxIO);
-        const n = this.#socket
-          ? libc.send(this.sysfd, chunk, chunk.length, MSG_NOSIGNAL)
-          : libc.write(this.sysfd, chunk, chunk.length);
-        if (n >= 0) {
-          off += n;
-          continue;
-        }
-        const e = errnoCell[0]!;
-        if (e === EAGAIN) this.#check("write", await this.#waitCode("w", signal), signal);
-        else if (e !== EINTR) throw new ErrnoError(this.#socket ? "send" : "write", e);
+        const n = this.#send(chunk);
+        if (n >= 0) off += n;
+        else if (errnoCell[0] === EAGAIN) this.#check("write", await this.#waitCode("w", signal), signal);
       }
       netpollTick();
     } catch (e) {
