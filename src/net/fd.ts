@@ -129,14 +129,14 @@ export class FD {
   #closeFinished = false;
   /**
    * The last read returned fewer bytes than asked, or EAGAIN: the kernel's
-   * queue was empty of data right after it. With edge-triggered registration any byte
-   * that arrives later raises a new edge, which becomes pdReady once a poll
-   * sees it. So while this is set and pollNoNewInput holds, a read cannot
-   * succeed: park first and skip the EAGAIN syscall. Nothing is lost: if
-   * data did arrive, its edge is pending in the kernel and the next poll
-   * (at most a setImmediate away, or a tick) wakes the wait. An end of
-   * stream that came with the last data raises no new edge; pollNoNewInput
-   * is false once any hang-up event was seen.
+   * queue was empty of data right after it. With edge-triggered registration
+   * any byte that arrives later raises a new edge, which becomes pdReady once
+   * a poll sees it. So while this is set and pollNoNewInput holds, a read
+   * cannot succeed: park first and skip the EAGAIN syscall. Nothing is lost:
+   * if data did arrive, its edge is pending in the kernel and the next poll
+   * (at most a setImmediate away, or a tick) wakes the wait. An end of stream
+   * that came with the last data raises no new edge; pollNoNewInput is false
+   * once any hang-up event was seen.
    */
   #readDrained = false;
   // The read parked by #readLocked, while it waits (null/0 otherwise). The
@@ -263,11 +263,10 @@ export class FD {
 
   /**
    * Whether the next read should wait before its syscall: the last one was
-   * short or found nothing (the socket was drained) and no readiness has
-   * come since. Decided
-   * before pollReset, which drops a pending notification (Go's prepareRead
-   * expects the syscall to cover it): skipping the syscall after that would
-   * lose a real edge and park forever.
+   * short or found nothing (the socket was drained) and no readiness has come
+   * since. Decided before pollReset, which drops a pending notification (Go's
+   * prepareRead expects the syscall to cover it): skipping the syscall after
+   * that would lose a real edge and park forever.
    */
   #readSkips(): boolean {
     return this.#readDrained && pollNoNewInput(this.#pd);
@@ -386,16 +385,16 @@ export class FD {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (locked !== undefined) return locked.then(() => this.#writeLocked(p, undefined, 0, false));
-    let off = 0;
+    if (locked !== undefined) return locked.then(() => this.#writeLocked(p, undefined, 0, false, false));
+    let n = 0;
     try {
       this.#prepare("write", "w");
-      if (p.length > 0 && p.length <= maxIO) off = this.#send(p);
+      if (p.length > 0 && p.length <= maxIO) n = this.#send(p);
     } catch (e) {
       this.#mu.unlock(false);
       return Promise.reject(e);
     }
-    if (off < p.length) return this.#writeLocked(p, undefined, off < 0 ? 0 : off, true);
+    if (n < p.length) return this.#writeLocked(p, undefined, n < 0 ? 0 : n, true, n < 0 && errnoCell[0] === EAGAIN);
     this.#mu.unlock(false);
     netpollTick();
     const turn = netpollYield();
@@ -406,7 +405,7 @@ export class FD {
     if (signal.aborted) throw signal.reason;
     const locked = this.#mu.lock(false, "write");
     if (locked !== undefined) await locked;
-    return this.#writeLocked(p, signal, 0, false);
+    return this.#writeLocked(p, signal, 0, false, false);
   }
 
   /**
@@ -425,16 +424,24 @@ export class FD {
 
   /**
    * The write from byte `off` on, holding the write lock, which it releases.
-   * `prepared`: pollReset was done by the caller (Go's prepareWrite, once per write).
+   * `prepared`: pollReset was done by the caller (Go's prepareWrite, once per
+   * write). `full`: the caller's send just met EAGAIN, so wait before sending.
    */
-  async #writeLocked(p: Uint8Array, signal: AbortSignal | undefined, off: number, prepared: boolean): Promise<number> {
+  async #writeLocked(
+    p: Uint8Array,
+    signal: AbortSignal | undefined,
+    off: number,
+    prepared: boolean,
+    full: boolean,
+  ): Promise<number> {
     try {
       if (!prepared) this.#prepare("write", "w");
       while (off < p.length) {
+        if (full) this.#check("write", await this.#waitCode("w", signal), signal);
         const chunk = off === 0 && p.length <= maxIO ? p : p.subarray(off, off + maxIO);
         const n = this.#send(chunk);
         if (n >= 0) off += n;
-        else if (errnoCell[0] === EAGAIN) this.#check("write", await this.#waitCode("w", signal), signal);
+        full = n < 0 && errnoCell[0] === EAGAIN;
       }
       netpollTick();
     } catch (e) {
