@@ -126,6 +126,37 @@ describe("load generator", () => {
     expect(r.err).toMatch(/loadgen: the server closed the connection/);
   });
 
+  test("--idle opens more connections than one connect batch, each with a round trip, and holds them till stdin closes", async () => {
+    // loadgen.c opens CONNECT_BATCH (256) at a time: 300 takes a full batch and a partial one.
+    let echoed = 0;
+    const s = server(async (c, buf, n, total) => {
+      if (total === 0) echoed++;
+      await c.write(buf.subarray(0, n));
+      return true;
+    });
+    const child = spawn(loadgen, ["--port", String(s.port), "--idle", "300"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const limit = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    await new Promise<void>((resolve) => {
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) resolve();
+      });
+      child.on("close", () => resolve());
+    });
+    expect(out).toBe("IDLE_READY 300\n");
+    expect(echoed).toBe(300);
+    expect(child.exitCode).toBe(null); // still holding them
+    const code = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.end();
+    expect(await code).toBe(0);
+    clearTimeout(limit);
+    s.close();
+    expect(err).toBe("");
+  });
+
   test("reports a connection the server starves as stalled (exit 3)", async () => {
     // Echoes connection 0 only once; the others normally.
     let first = true;
