@@ -14,9 +14,9 @@ const cc = spawnSync("gcc", ["-O2", "-o", loadgen, new URL("../bench/loadgen.c",
   encoding: "utf8",
 });
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function run(argv: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(loadgen, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(loadgen, argv, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -27,6 +27,11 @@ function run(args: string[]): Promise<{ code: number | null; out: string; err: s
       resolve({ code, out, err });
     });
   });
+}
+
+/** The load generator's command line: --port, then each option as --name value. */
+function args(port: number, opts: Record<string, number>): string[] {
+  return ["--port", String(port), ...Object.entries(opts).flatMap(([k, v]) => [`--${k}`, String(v)])];
 }
 
 /** An echo server whose per-connection handler may misbehave. */
@@ -60,20 +65,7 @@ describe("load generator", () => {
 
   test("measures an honest echo server: every connection completes round trips, byte-exact", async () => {
     const s = server(async (c, buf, n) => (await c.write(buf.subarray(0, n)), true));
-    const r = await run([
-      "--port",
-      String(s.port),
-      "--conns",
-      "8",
-      "--size",
-      "1000",
-      "--depth",
-      "2",
-      "--warmup",
-      "0.1",
-      "--duration",
-      "0.4",
-    ]);
+    const r = await run(args(s.port, { conns: 8, size: 1000, depth: 2, warmup: 0.1, duration: 0.4 }));
     s.close();
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
@@ -90,18 +82,7 @@ describe("load generator", () => {
       await c.write(buf.subarray(0, n));
       return true;
     });
-    const r = await run([
-      "--port",
-      String(s.port),
-      "--conns",
-      "1",
-      "--size",
-      "4096",
-      "--warmup",
-      "0.1",
-      "--duration",
-      "0.3",
-    ]);
+    const r = await run(args(s.port, { conns: 1, size: 4096, warmup: 0.1, duration: 0.3 }));
     s.close();
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^loadgen: wrong byte at offset 5000 of connection 0/);
@@ -109,18 +90,7 @@ describe("load generator", () => {
 
   test("refuses a server that hangs up", async () => {
     const s = server(() => Promise.resolve(false));
-    const r = await run([
-      "--port",
-      String(s.port),
-      "--conns",
-      "2",
-      "--size",
-      "64",
-      "--warmup",
-      "0.1",
-      "--duration",
-      "0.3",
-    ]);
+    const r = await run(args(s.port, { conns: 2, size: 64, warmup: 0.1, duration: 0.3 }));
     s.close();
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/loadgen: the server closed the connection/);
@@ -157,6 +127,30 @@ describe("load generator", () => {
     expect(err).toBe("");
   });
 
+  test("connections opened in the first batch send nothing more until every batch is open, then all run", async () => {
+    // 300 connections = a full CONNECT_BATCH (256) and a partial one. A connection's first messages (--depth of them)
+    // are all it may send before the 300th connection has been heard from; the held ones are then released.
+    const conns = 300, size = 64, depth = 2;
+    let heardFrom = 0;
+    let mostBeforeAllOpen = 0;
+    const s = server(async (c, buf, n, total) => {
+      if (total === 0) heardFrom++;
+      if (heardFrom < conns) mostBeforeAllOpen = Math.max(mostBeforeAllOpen, total + n);
+      await c.write(buf.subarray(0, n));
+      return true;
+    });
+    const r = await run(args(s.port, { conns, size, depth, warmup: 0.1, duration: 0.4 }));
+    s.close();
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(heardFrom).toBe(conns);
+    expect(mostBeforeAllOpen).toBeGreaterThan(0);
+    expect(mostBeforeAllOpen).toBeLessThanOrEqual(size * depth);
+    const j = JSON.parse(r.out) as { minPerConn: number; stalled: number };
+    expect(j.minPerConn).toBeGreaterThan(0);
+    expect(j.stalled).toBe(0);
+  });
+
   test("reports a connection the server starves as stalled (exit 3)", async () => {
     // Echoes connection 0 only once; the others normally.
     let first = true;
@@ -169,20 +163,7 @@ describe("load generator", () => {
       await c.write(buf.subarray(0, n));
       return true;
     });
-    const r = await run([
-      "--port",
-      String(s.port),
-      "--conns",
-      "3",
-      "--size",
-      "64",
-      "--warmup",
-      "0.1",
-      "--duration",
-      "0.6",
-      "--stall",
-      "0.3",
-    ]);
+    const r = await run(args(s.port, { conns: 3, size: 64, warmup: 0.1, duration: 0.6, stall: 0.3 }));
     s.close();
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/loadgen: 1 of 3 connections stalled/);
