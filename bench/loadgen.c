@@ -61,8 +61,9 @@ static int nopen = 0;
 /* While connections are still opening, one that has had its first round trip
  * sends nothing more until all are open: otherwise the open ones keep the
  * server busy while the next batch waits to be accepted, and a server that
- * favours busy connections over accept (Deno's node:net at 1000 connections)
- * never gets to the rest, failing the run before its clock starts. */
+ * favours busy connections over accept put the rest off: Deno's node:net and
+ * Deno.listen took 13 s to over 30 s to accept 1000 (docs/PERFORMANCE.md),
+ * failing the run before its clock started; with the hold, 0.5 s. */
 static int opening = 1;
 static conn_t *conns;
 static uint8_t *wbuf;
