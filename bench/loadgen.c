@@ -228,17 +228,12 @@ static double pct(double p) {
   return lat[i] / 1000.0;
 }
 
-/* Runs the event loop until `until` (ns), or, with until == 0, until every open connection has done a round trip. */
+/* Runs the event loop until `until` (ns). */
 static void loop(uint64_t until) {
   struct epoll_event evs[256];
   for (;;) {
     uint64_t t = now_ns();
-    if (until && t >= until) return;
-    if (!until) {
-      int all = 1;
-      for (int i = 0; i < nopen; i++) if (conns[i].rt_total == 0) { all = 0; break; }
-      if (all) return;
-    }
+    if (t >= until) return;
     int n = epoll_wait(ep, evs, 256, 10);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -262,7 +257,7 @@ static void loop(uint64_t until) {
       if (evs[i].events & EPOLLIN) on_readable(c, t);
       if (evs[i].events & EPOLLOUT) flush(c);
     }
-    if (until && stall > 0) {
+    if (stall > 0) {
       for (int i = 0; i < nconns; i++) {
         if (t - conns[i].last_rt_ns > (uint64_t)(stall * 1e9)) return; /* reported by the caller */
       }
@@ -332,12 +327,10 @@ int main(int argc, char **argv) {
     }
     for (;;) {
       loop(now_ns() + 100000000ull);
-      int all = 1;
-      for (int i = 0; i < nopen; i++) if (conns[i].rt_total == 0) { all = 0; break; }
-      if (all) break;
+      int first = -1, missing = 0;
+      for (int i = 0; i < nopen; i++) if (conns[i].rt_total == 0) { missing++; if (first < 0) first = i; }
+      if (missing == 0) break;
       if (now_ns() - t0 > 30000000000ull) {
-        int first = -1, missing = 0;
-        for (int i = 0; i < nopen; i++) if (conns[i].rt_total == 0) { missing++; if (first < 0) first = i; }
         static char what[128];
         snprintf(what, sizeof what, "%d of %d open connections never completed a first round trip in 30 s; the first",
                  missing, nopen);

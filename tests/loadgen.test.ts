@@ -104,7 +104,7 @@ describe("load generator", () => {
       await c.write(buf.subarray(0, n));
       return true;
     });
-    const child = spawn(loadgen, ["--port", String(s.port), "--idle", "300"], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(loadgen, args(s.port, { idle: 300 }), { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
