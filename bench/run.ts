@@ -1,7 +1,7 @@
 // The benchmark against the runtimes' builtins: the README's main job.
 //
-//   bun bench/run.ts            full run (~8 min): 5 configs x 6 servers, 2 s windows, netpoll and the
-//                               builtin 5 times each, idle memory (server RSS, and the library's own
+//   bun bench/run.ts            full run (~10 min): 5 configs x 8 servers, 2 s windows, netpoll (Conn
+//                               and readEach) and the builtin 5 times each, idle memory (server RSS, and the library's own
 //                               heap: bench/idle.ts), deadline lateness, microbenchmarks
 //   bun bench/run.ts --quick    under 2 min: short windows, one of each, 2,000 idle connections, no
 //                               microbenchmarks
@@ -12,7 +12,8 @@
 // runtime's builtin (Bun.listen, Deno.listen) measured in the same run.
 //
 // Repeats are paired: netpoll's window r runs right before the builtin's
-// window r, and the ratio reported is the median of the per-pair ratios.
+// window r and netpoll readEach's right after, and each ratio reported is
+// the median of the per-pair ratios.
 // On this 2-core VM one server's throughput drifts by 10-30% over a minute
 // (docs/PERFORMANCE.md), so two windows minutes apart measured the machine
 // as much as the servers; adjacent windows share most of the drift.
@@ -28,7 +29,7 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const quick = process.argv.includes("--quick");
 const duration = Number(arg("duration") ?? (quick ? 1.2 : 2));
 const warmup = Number(arg("warmup") ?? (quick ? 0.4 : 1));
-// How many windows netpoll and the builtin get per configuration; the other servers get one.
+// How many windows netpoll (both servers) and the builtin get per configuration; the other servers get one.
 const repeats = Number(arg("repeats") ?? (quick ? 1 : 5));
 if (!Number.isInteger(repeats) || repeats < 1) {
   throw new RangeError(`--repeats must be a whole number ≥ 1, got ${arg("repeats")}`);
@@ -63,9 +64,13 @@ interface Server {
   argv: string[];
 }
 const s = (f: string) => join(root, "bench", "servers", f);
+// The same library through Conn.readEach + tryWrite (no promise per round
+// trip, the shape of the Bun.listen server); paired with the builtin too.
+const each = "netpoll readEach";
 const servers: Server[] = [
   { name: "netpoll", runtime: "bun", reference: false, argv: [bin("bun"), s("netpoll.ts")] },
   { name: "Bun.listen", runtime: "bun", reference: true, argv: [bin("bun"), s("bun_listen.ts")] },
+  { name: each, runtime: "bun", reference: false, argv: [bin("bun"), s("netpoll_each.ts")] },
   { name: "node:net", runtime: "bun", reference: false, argv: [bin("bun"), s("node_net.ts")] },
   { name: "netpoll", runtime: "deno", reference: false, argv: [bin("deno"), "run", "--allow-ffi", s("netpoll.ts")] },
   {
@@ -74,6 +79,7 @@ const servers: Server[] = [
     reference: true,
     argv: [bin("deno"), "run", "--allow-net", s("deno_listen.ts")],
   },
+  { name: each, runtime: "deno", reference: false, argv: [bin("deno"), "run", "--allow-ffi", s("netpoll_each.ts")] },
   {
     name: "node:net",
     runtime: "deno",
@@ -254,7 +260,8 @@ type Row = {
 };
 const rows: Row[] = servers.map((server) => ({ server, results: {}, runs: {} }));
 const t0 = performance.now();
-const timesOf = (row: Row) => (row.server.reference || row.server.name === "netpoll" ? repeats : 1);
+const paired = (row: Row) => row.server.reference || row.server.name === "netpoll" || row.server.name === each;
+const timesOf = (row: Row) => (paired(row) ? repeats : 1);
 const total = configs.length * rows.reduce((a, r) => a + timesOf(r), 0) + servers.length;
 let step = 0;
 const progress = (what: string) =>
@@ -272,8 +279,9 @@ console.log(
     hasTaskset && cpus >= 2 ? "" : " (NOT pinned: taskset or a 2nd CPU is missing)"
   }\n`,
 );
-// Rows are in pairs per runtime (netpoll, builtin, then the others), so
-// within a repeat each netpoll window sits next to its builtin window.
+// Rows run in order per runtime (netpoll, builtin, netpoll readEach, then
+// the others), so within a repeat both netpoll windows sit next to the
+// builtin's.
 for (const c of configs) {
   for (let r = 0; r < repeats; r++) {
     for (const row of rows) {
@@ -382,7 +390,7 @@ lines.push(
 lines.push(
   `Ratios compare netpoll with the same runtime's builtin, measured in this run. For rt/s and fairness higher is better; for CPU, latency, memory lower is better.`,
   repeats > 1
-    ? `netpoll and the builtin ran ${repeats} windows each per configuration, netpoll's right before the builtin's; a load figure's ratio is the median of the ${repeats} per-pair ratios (their range in brackets), and its netpoll and builtin columns show the window with the median round trips/s. Other servers ran once.`
+    ? `netpoll (Conn.read/write, promises), the builtin and netpoll readEach (Conn.readEach + tryWrite, callbacks) ran ${repeats} windows each per configuration, in that order, so each netpoll window sits next to a builtin one; a load figure's ratio is the median of the ${repeats} per-pair ratios (their range in brackets), and the columns show the window with the median round trips/s. Other servers ran once.`
     : `One window per server and configuration.`,
   "",
 );
@@ -391,10 +399,16 @@ for (const rt of ["bun", "deno"] as const) {
   if (mine.length === 0) continue;
   const ours = mine.find((r) => r.server.name === "netpoll")!;
   const ref = mine.find((r) => r.server.reference)!;
-  const others = mine.filter((r) => r !== ours && r !== ref);
+  const cb = mine.find((r) => r.server.name === each)!;
+  const others = mine.filter((r) => r !== ours && r !== ref && r !== cb);
   lines.push(`## ${rt === "bun" ? "Bun" : "Deno"}`, "");
-  lines.push(`| figure | netpoll | ${ref.server.name} | ratio | ${others.map((o) => o.server.name).join(" | ")} |`);
-  lines.push(`|---|---|---|---|${others.map(() => "---|").join("")}`);
+  lines.push(
+    `| figure | netpoll | ${ref.server.name} | ratio | ${each} | ratio | ${
+      others.map((o) => o.server.name).join(" | ")
+    } |`,
+  );
+  lines.push(`|---|---|---|---|---|---|${others.map(() => "---|").join("")}`);
+  const blank = " | |"; // the readEach columns, for rows measured on the Conn server only
   const fig = (label: string, get: (r: LoadResult) => number, unit: string, digits = 0) => {
     for (const c of configs) {
       const a = ours.results[c.key]!;
@@ -407,7 +421,9 @@ for (const rt of ["bun", "deno"] as const) {
       lines.push(
         `| ${label}, ${c.label} | ${fmt(a)} | ${fmt(b)} | ${
           pairedText(pairedRatio(ours.runs[c.key]!, ref.runs[c.key]!, get))
-        } | ${others.map((o) => fmt(o.results[c.key]!)).join(" | ")} |`,
+        } | ${fmt(cb.results[c.key]!)} | ${pairedText(pairedRatio(cb.runs[c.key]!, ref.runs[c.key]!, get))} | ${
+          others.map((o) => fmt(o.results[c.key]!)).join(" | ")
+        } |`,
       );
     }
   };
@@ -420,6 +436,8 @@ for (const rt of ["bun", "deno"] as const) {
   lines.push(
     `| bytes per idle conn (${idleConns}) | ${idle(ours)} | ${idle(ref)} | ${
       typeof ours.idle === "number" && typeof ref.idle === "number" ? ratio(ours.idle, ref.idle) : "—"
+    } | ${idle(cb)} | ${
+      typeof cb.idle === "number" && typeof ref.idle === "number" ? ratio(cb.idle, ref.idle) : "—"
     } | ${others.map(idle).join(" | ")} |`,
   );
   const lb = libBytes[rt];
@@ -427,7 +445,7 @@ for (const rt of ["bun", "deno"] as const) {
     lines.push(
       `| library heap bytes per idle conn (${idleConns}, parked read, app buffer excluded; bench/idle.ts) | ${
         typeof lb === "number" ? `${lb} B` : lb
-      } | | target ≤ 1024 B |${others.map(() => " |").join("")}`,
+      } | | target ≤ 1024 B |${blank}${others.map(() => " |").join("")}`,
     );
   }
   const lt = lateness[rt];
@@ -439,7 +457,7 @@ for (const rt of ["bun", "deno"] as const) {
       lines.push(
         `| deadline lateness p99, ${ms} ms (vs setTimeout; median of 3 passes, range) | ${range(a)} | ${range(b)} | ${
           ratio(a.p99, b.p99)
-        } |${others.map(() => " |").join("")}`,
+        } |${blank}${others.map(() => " |").join("")}`,
       );
     }
   } else if (lt !== undefined) lines.push(`| deadline lateness | ${lt} | | | |`);

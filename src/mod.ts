@@ -42,7 +42,7 @@ export {
 } from "./core/netpoll.ts";
 export { ErrClosing, ErrDeadlineExceeded, ErrNotPollable } from "./net/errors.ts";
 export type { Deadline } from "./net/deadline.ts";
-export type { OpOptions } from "./net/fd.ts";
+export type { OnData, OpOptions } from "./net/fd.ts";
 export type { Addr, NetAddr, UnixAddr } from "./net/sockaddr.ts";
 export { FDHandle } from "./net/handle.ts";
 export { Conn } from "./net/conn.ts";

@@ -7,7 +7,7 @@
 import { ErrnoError } from "../ffi/errors.ts";
 import { errnoCell, libc, profile } from "../ffi/libc.ts";
 import { ErrClosing } from "./errors.ts";
-import type { FD, OpOptions } from "./fd.ts";
+import type { FD, OnData, OpOptions } from "./fd.ts";
 import { FDHandle } from "./handle.ts";
 import type { Addr } from "./sockaddr.ts";
 import { setIntOpt } from "./socket.ts";
@@ -69,6 +69,56 @@ export class Conn extends FDHandle implements Disposable {
    */
   write(p: Uint8Array, opts?: OpOptions): Promise<number> {
     return this.fdh.write(p, opts);
+  }
+
+  /**
+   * Reads into `p` until end of stream, calling `onData(n)` with each read's
+   * byte count, from inside the poll that found the data: no promise per
+   * read (Bun.listen's `data` callback, with your buffer). `p` is reused by
+   * the next read; return a promise from `onData` (a write of `p` that had to
+   * wait) and the next read waits for it. Resolves at end of stream, rejects
+   * with the first error: ErrDeadlineExceeded past the read deadline,
+   * ErrClosing if the conn is closed meanwhile (also by `onData`), the
+   * signal's reason, an ErrnoError, or what `onData` threw. Other reads wait
+   * until it has ended, and so does close() before it releases the
+   * descriptor: a promise from `onData` that never settles keeps it open.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "@netpoll/netpoll";
+   * const l = listen({ hostname: "127.0.0.1", port: 8080 });
+   * for await (const conn of l) {
+   *   const buf = new Uint8Array(64 * 1024);
+   *   // An echo: send what the socket takes now, the rest with write(), which the next read waits for.
+   *   conn.readEach(buf, (n) => {
+   *     const sent = conn.tryWrite(buf, n);
+   *     if (sent < n) return conn.write(buf.subarray(sent, n));
+   *   }).catch(() => {}).finally(() => conn.close());
+   * }
+   * ```
+   */
+  readEach(p: Uint8Array, onData: OnData, opts?: OpOptions): Promise<void> {
+    return this.fdh.readEach(p, onData, opts);
+  }
+
+  /**
+   * Sends as much of `p` (its first `n` bytes, if given) as the socket takes
+   * now, without waiting: the bytes sent, 0 if it takes none now (its buffer is full, or a write() is still
+   * sending, whose bytes go first). Bun's `socket.write`; send the rest with
+   * write(). Throws ErrClosing once closed, ErrDeadlineExceeded past the
+   * write deadline, ErrnoError (EPIPE, ECONNRESET).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@netpoll/netpoll";
+   * const conn = await connect({ hostname: "127.0.0.1", port: 8080 });
+   * const msg = new TextEncoder().encode("ping");
+   * const sent = conn.tryWrite(msg);
+   * if (sent < msg.length) await conn.write(msg.subarray(sent));
+   * ```
+   */
+  tryWrite(p: Uint8Array, n?: number): number {
+    return this.fdh.tryWrite(p, n);
   }
 
   /** Closes the conn; parked reads and writes reject with ErrClosing. A second close throws ErrClosing. */

@@ -52,6 +52,15 @@ export class FdMutex {
     return new Promise<void>((resolve, reject) => q.push({ resolve, reject, op }));
   }
 
+  /**
+   * Whether a write holds the write lock (a synchronous send must not
+   * overtake its bytes). Throws ErrClosing once close has started.
+   */
+  writeBusy(op: string): boolean {
+    if (this.#closing) throw new ErrClosing(op);
+    return this.#writeHeld;
+  }
+
   /** Releases the lock, handing it to the next queued operation if any. */
   unlock(read: boolean): void {
     const next = (read ? this.#readQueue : this.#writeQueue)?.shift();
