@@ -11,9 +11,9 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 
 /**
  * What `p` rejects with (and fails if it resolves). Not `expect(p).rejects`:
- * on Bun 1.4.5 that waits for `p` in a loop that runs timers but not
- * setImmediate, where the poller's inline polls are queued, so a promise that
- * needs one more poll to settle never does.
+ * on Bun 1.4.5, while a test awaited that, the inline poll the poller had
+ * queued with setImmediate did not run (timers did), so a `p` that needed
+ * one more poll never settled (docs/ARCHITECTURE.md, runtime quirks).
  */
 function failure(p: Promise<unknown>): Promise<unknown> {
   return p.then((v) => {
@@ -148,6 +148,32 @@ describe("readEach", () => {
     await c.write(bytes("x"));
     expect(await failure(done)).toBe(reason);
     c.close();
+    s.close();
+  });
+
+  test("a thenable from onData that settles twice and throws is taken once: the loop goes on", async () => {
+    const [c, s] = await pair();
+    const buf = new Uint8Array(8);
+    const seen: string[] = [];
+    const done = s.readEach(buf, (n) => {
+      seen.push(text(buf.subarray(0, n)));
+      if (seen.length > 1) return;
+      const unruly = {
+        then(ok: () => void, fail: (e: unknown) => void) {
+          ok();
+          fail(new Error("second settle"));
+          throw new Error("then threw");
+        },
+      };
+      return unruly as unknown as PromiseLike<void>; // breaks every rule a thenable should keep
+    });
+    await c.write(bytes("a"));
+    await until("onData has the first read", () => seen.length === 1);
+    await c.write(bytes("b"));
+    await until("onData has the second read", () => seen.length === 2);
+    c.close();
+    expect(await done).toBeUndefined();
+    expect(seen).toEqual(["a", "b"]);
     s.close();
   });
 

@@ -495,12 +495,15 @@ export class FD {
       let v: void | PromiseLike<unknown>;
       try {
         v = onData(r);
+        if (v != null && typeof v.then === "function") {
+          // Promise.resolve: a foreign thenable's then() runs later and
+          // settles once, so it can neither throw into this poll nor end
+          // the loop twice (the second end would release the lock again).
+          Promise.resolve(v).then(() => this.#eachResume(), (e: unknown) => this.#eachEnd(e, true));
+          return;
+        }
       } catch (e) {
         return this.#eachEnd(e, true);
-      }
-      if (v != null && typeof v.then === "function") {
-        v.then(() => this.#eachResume(), (e: unknown) => this.#eachEnd(e, true));
-        return;
       }
       if (reads >= maxReadsPerWake) return void setImmediate(() => this.#eachNext(false));
     }
@@ -541,10 +544,11 @@ export class FD {
   /**
    * One send of as much of `p` (its first `n` bytes if given: no subarray to
    * make, which costs JSC more than the send's JS side) as the socket takes
-   * now, without waiting: the bytes sent, 0 when it takes none now (its buffer is full, or a write()
-   * is still sending, whose bytes must go first). Bun's socket.write. Throws
-   * ErrClosing once closing, ErrDeadlineExceeded past the write deadline,
-   * ErrnoError (EPIPE, ECONNRESET).
+   * now, without waiting: the bytes sent, 0 when it takes none now (its
+   * buffer is full, or a write() is still sending, whose bytes must go
+   * first). Bun's socket.write. Throws ErrClosing once closing,
+   * ErrDeadlineExceeded past the write deadline, ErrnoError (EPIPE,
+   * ECONNRESET).
    */
   tryWrite(p: Uint8Array, n?: number): number {
     checkBuffer("tryWrite", p);
