@@ -1,8 +1,9 @@
 // The benchmark against the runtimes' builtins: the README's main job.
 //
 //   bun bench/run.ts            full run (~10 min): 5 configs x 8 servers, 2 s windows, netpoll (Conn
-//                               and readEach) and the builtin 5 times each, idle memory (server RSS, and the library's own
-//                               heap: bench/idle.ts), deadline lateness, microbenchmarks
+//                               and readEach) and the builtin 5 times each, idle memory (server RSS,
+//                               and the library's own heap: bench/idle.ts), deadline lateness,
+//                               microbenchmarks
 //   bun bench/run.ts --quick    under 2 min: short windows, one of each, 2,000 idle connections, no
 //                               microbenchmarks
 //   options: --duration=S --warmup=S --repeats=N --idle=N --only=bun|deno

@@ -103,10 +103,11 @@ export class Conn extends FDHandle implements Disposable {
 
   /**
    * Sends as much of `p` (its first `n` bytes, if given) as the socket takes
-   * now, without waiting: the bytes sent, 0 if it takes none now (its buffer is full, or a write() is still
-   * sending, whose bytes go first). Bun's `socket.write`; send the rest with
-   * write(). Throws ErrClosing once closed, ErrDeadlineExceeded past the
-   * write deadline, ErrnoError (EPIPE, ECONNRESET).
+   * now, without waiting: the bytes sent, 0 if it takes none now (its buffer
+   * is full, or a write() is still sending, whose bytes go first). Bun's
+   * `socket.write`; send the rest with write(). Throws ErrClosing once
+   * closed, ErrDeadlineExceeded past the write deadline, ErrnoError (EPIPE,
+   * ECONNRESET), a RangeError for an `n` outside 0..p.length.
    *
    * @example
    * ```ts

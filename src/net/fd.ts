@@ -427,8 +427,8 @@ export class FD {
    * lock until then: other reads wait their turn.
    *
    * Each step is read()'s: the short-read rule, pollReset before every
-   * syscall, a wait parked with pollWaitFn (so, as read() without a signal,
-   * nothing is allocated per read).
+   * syscall, a wait parked with pollWaitFn. The loop itself allocates
+   * nothing per read; a promise from `onData` costs one `then`.
    */
   readEach(p: Uint8Array, onData: OnData, opts?: OpOptions): Promise<void> {
     let signal: AbortSignal | undefined;
