@@ -4,9 +4,10 @@
 // includes its own 64 KiB buffers and the runtime's allocator). The client
 // ends are raw sockets made through libc in a child process, so they cost
 // this heap nothing. Prints one JSON line.
+// With --readEach, each connection runs a Conn.readEach loop instead.
 // Run (each process needs --n descriptors and a few; the default is 10,000):
-//   sh -c 'ulimit -n 16384; exec npx bun bench/idle.ts'
-//   sh -c 'ulimit -n 16384; exec npx deno run -A --v8-flags=--expose-gc bench/idle.ts'
+//   sh -c 'ulimit -n 16384; exec npx bun bench/idle.ts [--readEach]'
+//   sh -c 'ulimit -n 16384; exec npx deno run -A --v8-flags=--expose-gc bench/idle.ts [--readEach]'
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -61,8 +62,10 @@ if (clientPort !== undefined) {
 const l = listen({ hostname: "127.0.0.1", port: 0 });
 const port = (l.addr as NetAddr).port;
 const shared = new Uint8Array(1);
+const eachLoop = process.argv.includes("--readEach");
+const ignore = (): void => {}; // one onData for every loop, so the app adds no closure per conn
 const conns: Conn[] = [];
-const reads: Promise<number | null>[] = [];
+const reads: Promise<unknown>[] = [];
 
 /** Starts a client process with `count` connections and accepts them, each with a read parked on the shared buffer. */
 async function open(count: number): Promise<ChildProcess> {
@@ -76,7 +79,8 @@ async function open(count: number): Promise<ChildProcess> {
   for (let i = 0; i < count; i++) {
     const c = await l.accept();
     conns.push(c);
-    reads.push(c.read(shared)); // handled in closeAll, so the app adds no closure per conn
+    // Handled in closeAll, so the app adds no closure per conn.
+    reads.push(eachLoop ? c.readEach(shared, ignore) : c.read(shared));
   }
   return child;
 }
@@ -101,4 +105,12 @@ const after = heapBytes();
 const perConn = (after - before) / n;
 await closeAll(child);
 l.close();
-console.log(JSON.stringify({ n, bytesPerConn: Math.round(perConn), heapBefore: before, heapAfter: after }));
+console.log(
+  JSON.stringify({
+    n,
+    parked: eachLoop ? "readEach" : "read",
+    bytesPerConn: Math.round(perConn),
+    heapBefore: before,
+    heapAfter: after,
+  }),
+);
